@@ -1,0 +1,231 @@
+// The mcrisk command: check, plan, run and replay a model config.
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include "mcrisk/config/config_error.h"
+#include "mcrisk/config/model_loader.h"
+#include "mcrisk/report/summary_writer.h"
+#include "mcrisk/sampling/unit_cube_sampler.h"
+#include "mcrisk/simulation/evaluation_plan.h"
+#include "mcrisk/simulation/simulator.h"
+#include "mcrisk/statistics/run_summary.h"
+#include "mcrisk/version.h"
+
+namespace {
+
+using namespace mcrisk;
+
+struct LoadedModel {
+  model::Model model;
+  simulation::EvaluationPlan plan;
+};
+
+LoadedModel load(const std::string& path) {
+  LoadedModel loaded{config::load_model(path), {}};
+  loaded.plan = simulation::EvaluationPlan::compile(loaded.model);
+  return loaded;
+}
+
+std::string join(const std::vector<std::string>& words, const std::string& separator = ", ") {
+  std::string text;
+  for (const auto& word : words) text += (text.empty() ? "" : separator) + word;
+  return text;
+}
+
+void print_outline(const LoadedModel& loaded) {
+  const model::Model& m = loaded.model;
+  fmt::print("{}\n  config {} (sha256 {})\n  years {} | discount rate {:g} | currency {}\n\n", m.name, m.source_file,
+             m.config_sha256.substr(0, 16), join(m.years), m.discount_rate, m.currency);
+  fmt::print("Drivers ({} drivers, {} components):\n", m.drivers.size(), m.components.size());
+  for (const auto& driver : m.drivers) {
+    const std::string over = driver.index_set ? " over " + *driver.index_set : "";
+    if (driver.law == model::DriverLaw::Ar1) {
+      fmt::print("  {}{}: AR(1) mean {:g}, sd {:g}, rho {:g} over {}; planned {:g}\n", driver.name, over, driver.ar1.mean, driver.ar1.sd,
+                 driver.ar1.rho, join(driver.elements), driver.planned[0]);
+      continue;
+    }
+    if (!driver.index_set) {
+      fmt::print("  {}: {}; planned {:g}\n", driver.name, driver.marginals[0].describe(), driver.planned[0]);
+      continue;
+    }
+    fmt::print("  {}{}:\n", driver.name, over);
+    for (std::size_t i = 0; i < driver.elements.size(); ++i) {
+      fmt::print("    [{}] {}; planned {:g}\n", driver.elements[i], driver.marginals[i].describe(), driver.planned[i]);
+    }
+  }
+  if (!m.correlations.empty()) {
+    fmt::print("\nCorrelations of normal scores (Gaussian copula, {} components{}):\n", loaded.plan.copula_components.size(),
+               loaded.plan.copula_repaired ? ", repaired to the nearest valid matrix" : "");
+    for (const auto& entry : m.correlations) {
+      fmt::print("  {} ~ {}: {:g}\n", m.components[entry.first].label, m.components[entry.second].label, entry.rho);
+    }
+  }
+  if (!m.derived.empty()) {
+    fmt::print("\nDerived quantities:\n");
+    for (const auto& derived : m.derived) fmt::print("  {} = {}\n", derived.name, derived.definition.expression.text());
+  }
+  fmt::print("\nSavings items:\n");
+  for (const auto& item : m.savings_items) {
+    std::vector<std::string> factors;
+    for (const auto& factor : item.factors) factors.push_back(factor.expression.text());
+    fmt::print("  {}: x {}{}\n", item.name, factors.empty() ? "1" : join(factors, " x "),
+               item.delay_months ? ", delayed by " + item.delay_months->expression.text() + " months" : "");
+  }
+  if (!m.cost_items.empty()) {
+    fmt::print("\nCost items:\n");
+    for (const auto& item : m.cost_items) {
+      if (item.amount) fmt::print("  {}: {}\n", item.name, item.amount->expression.text());
+      else fmt::print("  {}: ({}) x ({})\n", item.name, item.count->expression.text(), item.unit_cost->expression.text());
+    }
+  }
+  if (!m.events.empty()) {
+    fmt::print("\nEvents (one uniform per slot and year, shared by all options):\n");
+    for (const auto& event : m.events) {
+      std::vector<std::string> years;
+      for (std::size_t t = 0; t < m.years.size(); ++t)
+        if (event.at_risk[t]) years.push_back(m.years[t]);
+      fmt::print("  {} over slots {} in {}{}{}\n", event.name, event.slot_set, join(years), event.recurs ? ", may recur" : ", at most once per slot",
+                 event.cost ? "; cost " + event.cost->expression.text() : "");
+    }
+  }
+  fmt::print("\nOptions:\n");
+  for (const auto& option : m.options) {
+    double planned = 0;
+    for (const auto& item : option.planned_savings)
+      for (double amount : item) planned += amount;
+    fmt::print("  {}: {} | planned gross savings {}\n", option.id, option.description, report::format_money(planned));
+    for (const auto& exposure : option.events) {
+      std::vector<std::string> slots;
+      for (std::size_t slot : exposure.slots) slots.push_back(m.find_set(m.events[exposure.event].slot_set)->elements[slot]);
+      fmt::print("      {}: slots {}, hazard {:g}/year, loss fraction {:g}\n", m.events[exposure.event].name, join(slots), exposure.hazard.back(),
+                 exposure.loss_fraction);
+    }
+  }
+  const auto& plan = loaded.plan;
+  fmt::print("\nCompiled plan: {} unit-cube dimensions, {} computed columns, {} savings terms, {} cost terms, {} event exposures\n",
+             plan.dimension_count, plan.programs.size(), plan.savings_terms.size(), plan.cost_terms.size(), plan.event_exposures.size());
+}
+
+// A progress line on a terminal; nothing when stderr is not one (logs, CI).
+class ProgressLine {
+ public:
+  ProgressLine() : enabled_(::isatty(fileno(stderr)) != 0), start_(std::chrono::steady_clock::now()) {}
+  void update(std::size_t done, std::size_t total) {
+    if (!enabled_) return;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double rate = seconds > 0 ? double(done) / seconds : 0;
+    const double eta = rate > 0 ? double(total - done) / rate : 0;
+    std::fprintf(stderr, "\r  %5.1f%%  %zu/%zu trials  %.0f trials/s  ETA %.0f s   ", 100.0 * double(done) / double(total), done, total, rate, eta);
+    if (done == total) std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mcrisk: Monte Carlo risk appraisal of service delivery options"};
+  app.set_version_flag("--version", std::string("mcrisk ") + mcrisk::kEngineVersion);
+  app.require_subcommand(1);
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+  std::string config_path;
+  auto* check = app.add_subcommand("check", "Validate a config and print an outline of the model");
+  check->add_option("config", config_path, "Model config (YAML)")->required();
+
+  auto* plan_command = app.add_subcommand("plan", "Every driver at its planned value: the business case's own figures by option and year");
+  plan_command->add_option("config", config_path, "Model config (YAML)")->required();
+
+  std::optional<std::size_t> trials;
+  std::optional<std::uint64_t> seed;
+  int threads = 0;
+  std::string out_dir;
+  std::string sampling = "mc";
+  bool quiet = false;
+  auto* run = app.add_subcommand("run", "Run the Monte Carlo appraisal; print the summary and write DIR/summary.json and DIR/summary.csv");
+  run->add_option("config", config_path, "Model config (YAML)")->required();
+  run->add_option("--trials,-n", trials, "Trials per option (default: the config's run.trials)")->check(CLI::PositiveNumber);
+  run->add_option("--seed,-s", seed, "Seed (default: the config's run.seed)");
+  run->add_option("--threads,-t", threads, "Worker threads (0 = all cores); results do not depend on it")->check(CLI::NonNegativeNumber);
+  run->add_option("--out,-o", out_dir, "Output directory (default: results/<config name>)");
+  run->add_option("--sampling", sampling, "Sampling method")->check(CLI::IsMember({"mc"}));
+  run->add_flag("--quiet,-q", quiet, "Print only where the results are");
+
+  std::uint64_t trial = 0;
+  auto* replay = app.add_subcommand("replay", "Recompute one trial of a run alone: its drivers and each option's gross, costs and net");
+  replay->add_option("config", config_path, "Model config (YAML)")->required();
+  replay->add_option("--seed,-s", seed, "Seed of the run (default: the config's run.seed)");
+  replay->add_option("--trial,-k", trial, "Trial index (0-based)")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("mcrisk");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("mcrisk: %l: %v");
+
+  try {
+    LoadedModel loaded = load(config_path);
+    if (*check) {
+      print_outline(loaded);
+      fmt::print("\n{}: OK\n", config_path);
+      return 0;
+    }
+    if (*plan_command) {
+      fmt::print("{}\nPlanned case: every driver at its planned value, no events.\n\n", loaded.model.name);
+      fmt::print("{}", report::format_trial(loaded.model, simulation::planned_case(loaded.plan), false));
+      return 0;
+    }
+    const std::uint64_t run_seed = seed.value_or(loaded.model.run.seed);
+    if (*replay) {
+      fmt::print("{}\nTrial {} of seed {}\n\n", loaded.model.name, trial, run_seed);
+      fmt::print("{}", report::format_trial(loaded.model, simulation::replay_trial(loaded.plan, run_seed, trial), true));
+      return 0;
+    }
+    simulation::RunSettings settings;
+    settings.trials = trials.value_or(loaded.model.run.trials);
+    settings.seed = run_seed;
+    settings.threads = threads;
+    ProgressLine progress;
+    if (!quiet) settings.progress = [&progress](std::size_t done, std::size_t total) { progress.update(done, total); };
+    spdlog::info("running {} trials with seed {}", settings.trials, settings.seed);
+    const auto start = std::chrono::steady_clock::now();
+    const simulation::TrialOutputs outputs = simulation::simulate(loaded.plan, settings);
+    statistics::RunInfo info;
+    info.trials = settings.trials;
+    info.seed = settings.seed;
+    info.threads = threads > 0 ? threads : int(std::thread::hardware_concurrency());
+    info.sampling = sampling;
+    info.engine_version = kEngineVersion;
+    const statistics::RunSummary summary = statistics::summarise_run(loaded.model, loaded.plan, outputs, info);
+    statistics::RunSummary timed = summary;
+    timed.run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::filesystem::path directory = out_dir.empty() ? std::filesystem::path("results") / std::filesystem::path(config_path).stem() : std::filesystem::path(out_dir);
+    report::write_summary(timed, directory);
+    if (!quiet) fmt::print("{}\n", report::format_summary_table(timed));
+    fmt::print("Results: {} and {}\n", (directory / "summary.json").string(), (directory / "summary.csv").string());
+    return 0;
+  } catch (const config::ConfigError& error) {
+    spdlog::error("{}", error.what());
+    return 1;
+  } catch (const std::exception& error) {
+    spdlog::error("{}", error.what());
+    return 1;
+  }
+}

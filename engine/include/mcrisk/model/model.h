@@ -1,0 +1,172 @@
+#pragma once
+// The validated model: what a config file says, with every name checked and
+// every figure in range, but not yet compiled for the trial loop (that is
+// simulation/evaluation_plan.h). Nothing here is specific to one model.
+
+#include <Eigen/Dense>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mcrisk/config/config_error.h"
+#include "mcrisk/model/distribution.h"
+#include "mcrisk/model/expression.h"
+
+namespace mcrisk::model {
+
+using config::SourceLocation;
+
+//! An expression with the place in the config it came from.
+struct LocatedExpression {
+  Expression expression;
+  SourceLocation where;
+  //! Offset of the expression's first character within the YAML line (for column-accurate errors).
+  int column_offset = 0;
+};
+
+//! A named, ordered set of labels (clusters, partner slots...). Drivers and events are indexed over sets.
+struct IndexSet {
+  std::string name;
+  std::vector<std::string> elements;
+  SourceLocation where;
+};
+
+//! The law of one driver.
+enum class DriverLaw {
+  Marginal,  //!< each component has its own marginal distribution
+  Ar1        //!< components form an AR(1) series in the order of its index set
+};
+
+//! AR(1) parameters: x_1 = mean + sd Z_1; x_k = mean + rho (x_{k-1} - mean) + sd sqrt(1 - rho^2) Z_k.
+struct Ar1Parameters {
+  double mean = 0.0;
+  double sd = 0.0;
+  double rho = 0.0;
+};
+
+//! An uncertain input of the model. A scalar driver has one component; a driver
+//! over a set (or over years) has one component per element.
+struct Driver {
+  std::string name;
+  std::optional<std::string> index_set;  //!< set name, "years", or none for a scalar
+  std::vector<std::string> elements;     //!< component labels; empty label for a scalar
+  DriverLaw law = DriverLaw::Marginal;
+  std::vector<Distribution> marginals;   //!< one per component (Marginal law)
+  Ar1Parameters ar1;                     //!< Ar1 law
+  std::vector<double> planned;           //!< the business case's figure, one per component
+  std::string rationale;
+  SourceLocation where;
+  std::size_t first_component = 0;       //!< index of its first component in Model::components
+};
+
+//! One scalar random input: a driver's component. Each takes one dimension of the unit cube.
+struct DriverComponent {
+  std::size_t driver = 0;  //!< index into Model::drivers
+  std::size_t element = 0; //!< position within the driver
+  std::string label;       //!< "grant_cut" or "realisation[education]"
+};
+
+//! One pairwise correlation of normal scores (Gaussian copula).
+struct CorrelationEntry {
+  std::size_t first = 0, second = 0;  //!< component indices
+  double rho = 0.0;
+  SourceLocation where;
+};
+
+//! A named derived quantity, e.g. grant_factor = 1 - 0.5 * grant_cut.
+struct DerivedQuantity {
+  std::string name;
+  LocatedExpression definition;
+  std::string description;
+};
+
+//! A line of planned savings whose amount each option plans by year.
+struct SavingsItem {
+  std::string name;
+  std::vector<LocatedExpression> factors;       //!< multiplied onto the planned amount
+  std::optional<LocatedExpression> delay_months; //!< start-year delay of the item (see docs)
+  std::string description;
+  SourceLocation where;
+};
+
+//! A one-off cost line: count x unit cost (count rounded as its expression says), or an amount.
+struct CostItem {
+  std::string name;
+  std::optional<LocatedExpression> count;
+  std::optional<LocatedExpression> unit_cost;
+  std::optional<LocatedExpression> amount;
+  std::string description;
+  SourceLocation where;
+};
+
+//! A discrete event with slots (e.g. partners) at risk in some years. The uniform
+//! of slot k in year t is shared by every option (common random numbers).
+struct EventType {
+  std::string name;
+  std::string slot_set;                  //!< set whose elements are the slots
+  std::vector<bool> at_risk;             //!< per model year
+  bool recurs = false;                   //!< false: a slot's event happens at most once per option
+  std::optional<LocatedExpression> cost; //!< one-off cost per occurrence, in its year; `slot` names the slot
+  std::string rationale;
+  SourceLocation where;
+  std::size_t first_dimension = 0;       //!< event uniforms: first_dimension + slot * years + year
+};
+
+//! How one option is exposed to an event type.
+struct OptionEventExposure {
+  std::size_t event = 0;            //!< index into Model::events
+  std::vector<std::size_t> slots;   //!< indices into the event's slot set
+  std::vector<double> hazard;       //!< per model year: P(event) in a year at risk
+  double loss_fraction = 0.0;       //!< share of savings lost from the year after each occurrence
+  SourceLocation where;
+};
+
+//! A way of delivering the service.
+struct Option {
+  std::string id;
+  std::string description;
+  std::map<std::string, double> parameters;                 //!< constants for expressions
+  std::vector<std::vector<double>> planned_savings;         //!< [savings item][year]
+  std::vector<std::vector<double>> cost_phasing;            //!< [cost item][year], sums to 1
+  std::vector<OptionEventExposure> events;
+  SourceLocation where;
+};
+
+//! Defaults for a run that the command line may override.
+struct RunDefaults {
+  std::size_t trials = 100000;
+  std::uint64_t seed = 1;
+};
+
+//! A complete, validated model.
+struct Model {
+  std::string name;
+  std::string description;
+  std::string currency = "GBP";
+  std::vector<std::string> years;            //!< labels; year index t = 0, 1, ...
+  double discount_rate = 0.0;
+  std::vector<IndexSet> sets;
+  std::vector<Driver> drivers;
+  std::vector<DriverComponent> components;
+  std::vector<CorrelationEntry> correlations;
+  bool repair_correlations = false;          //!< opt-in: replace an invalid matrix by the nearest valid one
+  std::map<std::string, double> parameter_defaults;
+  std::vector<DerivedQuantity> derived;
+  std::vector<SavingsItem> savings_items;
+  std::vector<CostItem> cost_items;
+  std::vector<EventType> events;
+  std::vector<Option> options;
+  RunDefaults run;
+  std::string source_file;
+  std::string config_sha256;
+
+  //! Unit-cube dimensions: one per driver component, then the event uniforms.
+  std::size_t dimension_count() const;
+  const IndexSet* find_set(const std::string& name) const;
+  const Driver* find_driver(const std::string& name) const;
+  std::optional<std::size_t> year_index(const std::string& label) const;
+};
+
+}  // namespace mcrisk::model

@@ -1,0 +1,79 @@
+#pragma once
+// The model compiled for the trial loop: flat arrays of indices and
+// coefficients, built once, run over blocks of trials. No names, no maps and no
+// virtual calls are left in here; every expression instance (per option, year
+// and slot) is a compiled program, de-duplicated by its canonical text.
+
+#include <Eigen/Dense>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mcrisk/model/distribution.h"
+#include "mcrisk/model/expression.h"
+#include "mcrisk/model/model.h"
+
+namespace mcrisk::simulation {
+
+inline constexpr std::size_t kNotInCopula = static_cast<std::size_t>(-1);
+
+//! How one driver component gets its value from its uniform (and the copula).
+struct ComponentTransform {
+  enum class Kind { Marginal, Ar1Start, Ar1Step } kind = Kind::Marginal;
+  std::size_t copula_position = kNotInCopula;  //!< row in the copula block, if correlated
+  model::Distribution marginal;                //!< Marginal kind
+  double ar_mean = 0, ar_sd = 0, ar_rho = 0;   //!< Ar1 kinds (Ar1Step reads the previous component)
+};
+
+//! A computed column of per-trial values: a derived quantity, factor or availability instance.
+struct ColumnProgram {
+  model::CompiledExpression program;
+  std::size_t output_column = 0;
+  std::string label;  //!< e.g. "demand_factor (option 1A, 2011/12)", for outlines and debugging
+};
+
+//! coefficient x product of columns: a savings line in one year, or a phased cost.
+struct ProductTerm {
+  std::size_t option = 0, year = 0;
+  double coefficient = 0;
+  std::uint32_t first_factor = 0, factor_count = 0;  //!< range in EvaluationPlan::factor_columns
+};
+
+//! One option's exposure to one slot of an event type.
+struct EventSlotExposure {
+  std::size_t option = 0;
+  std::size_t first_dimension = 0;  //!< uniform of year t is first_dimension + t
+  std::vector<double> hazard;       //!< per year; 0 where not at risk
+  bool recurs = false;
+  double retention_after = 1.0;     //!< 1 - loss fraction
+  bool cost_is_column = false;
+  double cost_constant = 0;
+  std::size_t cost_column = 0;
+};
+
+//! Everything the trial loop needs.
+struct EvaluationPlan {
+  std::size_t option_count = 0, year_count = 0;
+  std::size_t component_count = 0;   //!< columns [0, component_count) are the driver components
+  std::size_t column_count = 0;
+  std::size_t dimension_count = 0;   //!< unit-cube dimensions: components, then event uniforms
+  std::vector<ComponentTransform> transforms;  //!< one per component
+  std::vector<std::size_t> copula_components;  //!< component of each copula row
+  Eigen::MatrixXd copula_cholesky;             //!< lower factor of the normal-score correlation
+  Eigen::MatrixXd copula_correlation;          //!< the matrix used (after an opt-in repair)
+  bool copula_repaired = false;
+  std::vector<double> planned_components;      //!< every driver at its planned value
+  std::vector<ColumnProgram> programs;         //!< in dependency order
+  std::vector<ProductTerm> savings_terms, cost_terms;
+  std::vector<std::uint32_t> factor_columns;
+  std::vector<EventSlotExposure> event_exposures;
+  std::vector<double> discount_divisor;        //!< (1 + r)^t
+  std::size_t max_scratch_per_lane = 0;        //!< expression stack depth
+
+  //! Compiles a validated model; throws config::ConfigError (with the location of
+  //! the expression or correlation at fault).
+  static EvaluationPlan compile(const model::Model& model);
+};
+
+}  // namespace mcrisk::simulation

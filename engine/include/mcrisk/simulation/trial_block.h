@@ -1,0 +1,59 @@
+#pragma once
+// Evaluates a block of consecutive trials: unit-cube points -> drivers ->
+// computed columns -> gross savings, costs and net per option and year. All
+// arrays are structure-of-arrays with the block's lanes innermost; a lane's
+// values never depend on the other lanes or on the block size, which is what
+// makes any thread count and `mcrisk replay` bit-identical.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "mcrisk/sampling/unit_cube_sampler.h"
+#include "mcrisk/simulation/evaluation_plan.h"
+
+namespace mcrisk::simulation {
+
+//! Scratch space for one block, allocated once per thread and reused.
+class TrialBlock {
+ public:
+  TrialBlock(const EvaluationPlan& plan, std::size_t capacity);
+
+  //! Samples and evaluates trials [first_trial, first_trial + n), n <= capacity().
+  void evaluate(const sampling::IndependentSampler& sampler, std::uint64_t first_trial, std::size_t n);
+  //! Evaluates one lane with every driver at its planned value and no events.
+  void evaluate_planned();
+
+  std::size_t capacity() const { return capacity_; }
+  std::size_t size() const { return n_; }
+  //! Value of driver component c in lane i.
+  double component(std::size_t c, std::size_t i) const { return columns_[c * capacity_ + i]; }
+  double gross(std::size_t option, std::size_t year, std::size_t i) const { return gross_[index(option, year, i)]; }
+  double cost(std::size_t option, std::size_t year, std::size_t i) const { return cost_[index(option, year, i)]; }
+  double net(std::size_t option, std::size_t year, std::size_t i) const { return net_[index(option, year, i)]; }
+  double total_net(std::size_t option, std::size_t i) const { return total_net_[option * capacity_ + i]; }
+  double npv(std::size_t option, std::size_t i) const { return npv_[option * capacity_ + i]; }
+
+ private:
+  std::size_t index(std::size_t option, std::size_t year, std::size_t i) const {
+    return (option * plan_.year_count + year) * capacity_ + i;
+  }
+  void transform_drivers();
+  void run_programs();
+  void apply_events();
+  void sum_terms(const std::vector<ProductTerm>& terms, std::vector<double>& into);
+  void combine();
+
+  const EvaluationPlan& plan_;
+  std::size_t capacity_;
+  std::size_t n_ = 0;
+  std::vector<double> uniforms_;        // [dimension][lane]
+  std::vector<double> normal_scores_;   // [copula row][lane]
+  std::vector<double> columns_;         // [column][lane]
+  std::vector<const double*> column_pointers_;
+  std::vector<double> scratch_, term_;
+  std::vector<double> gross_, cost_, net_, retention_;  // [option][year][lane]
+  std::vector<double> total_net_, npv_;                 // [option][lane]
+};
+
+}  // namespace mcrisk::simulation

@@ -1,0 +1,723 @@
+#include "mcrisk/config/model_loader.h"
+
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <set>
+#include <sstream>
+
+#include "mcrisk/model/correlation.h"
+#include "yaml_map.h"
+
+namespace mcrisk::config {
+
+using model::Distribution;
+using model::DistributionError;
+using model::Driver;
+using model::LocatedExpression;
+using model::Model;
+
+namespace {
+
+constexpr int kConfigLanguageVersion = 1;
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  std::ostringstream hex;
+  for (unsigned int i = 0; i < length; ++i) hex << std::hex << std::setw(2) << std::setfill('0') << int(digest[i]);
+  return hex.str();
+}
+
+bool is_identifier(const std::string& name) {
+  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) text += (text.empty() ? "" : ", ") + word;
+  return text;
+}
+
+// Everything the loader needs to know while it reads one file.
+class Loader {
+ public:
+  Loader(const std::string& text, std::string file) : file_(std::move(file)) {
+    try {
+      root_ = YAML::Load(text);
+    } catch (const YAML::ParserException& error) {
+      SourceLocation where{file_, error.mark.line + 1, error.mark.column + 1, ""};
+      throw ConfigError(where, "YAML syntax error: " + error.msg);
+    }
+    model_.source_file = file_;
+    model_.config_sha256 = sha256_hex(text);
+  }
+
+  Model load() {
+    if (!root_.IsDefined() || root_.IsNull()) throw ConfigError({file_, 1, 1, ""}, "the config file is empty");
+    YamlMap top(root_, file_, "", "the model config");
+    if (const auto version = top.optional_number("mcrisk")) {
+      if (*version != kConfigLanguageVersion) {
+        throw ConfigError(top.location("mcrisk"), "this mcrisk reads config language version 1; got " +
+                                                      top.text("mcrisk"));
+      }
+    }
+    read_model_section(top);
+    read_run_section(top);
+    read_sets(top);
+    read_parameters(top);
+    read_drivers(top);
+    read_correlations(top);
+    read_derived(top);
+    read_savings_items(top);
+    read_cost_items(top);
+    read_events(top);
+    read_options(top);
+    top.reject_unknown_keys({"mcrisk", "model", "run", "sets", "parameters", "drivers", "correlations", "derived",
+                             "savings_items", "cost_items", "events", "options"});
+    check_names_are_unique();
+    return std::move(model_);
+  }
+
+ private:
+  void read_model_section(YamlMap& top) {
+    YamlMap section(top.required("model"), file_, "model", "name, years, discount_rate...");
+    model_.name = section.text("name");
+    model_.description = section.optional_text("description");
+    model_.currency = section.optional_text("currency", "GBP");
+    const YAML::Node years = section.required("years");
+    model_.years = read_texts(years, file_, "model.years");
+    if (model_.years.empty()) throw ConfigError(section.location("years"), "expected at least one year label");
+    ensure_distinct(model_.years, years, "model.years", "year label");
+    model_.discount_rate = section.number("discount_rate");
+    if (model_.discount_rate <= -1.0) {
+      throw ConfigError(section.location("discount_rate"), "expected a discount rate above -1 (e.g. 0.035 for 3.5%)");
+    }
+    const std::string repair = section.optional_text("correlation_repair", "none");
+    if (repair != "none" && repair != "nearest") {
+      throw ConfigError(section.location("correlation_repair"), "expected 'none' or 'nearest', got '" + repair + "'");
+    }
+    model_.repair_correlations = repair == "nearest";
+    section.reject_unknown_keys({"name", "description", "currency", "years", "discount_rate", "correlation_repair"});
+  }
+
+  void read_run_section(YamlMap& top) {
+    const YAML::Node node = top.optional("run");
+    if (!node.IsDefined()) return;
+    YamlMap section(node, file_, "run", "trials, seed");
+    if (const auto trials = section.optional_number("trials")) {
+      if (*trials < 1 || *trials != std::floor(*trials)) {
+        throw ConfigError(section.location("trials"), "expected a whole number of trials >= 1");
+      }
+      model_.run.trials = static_cast<std::size_t>(*trials);
+    }
+    if (section.has("seed")) {
+      const std::string text = section.text("seed");
+      try {
+        std::size_t used = 0;
+        model_.run.seed = std::stoull(text, &used);
+        if (used != text.size()) throw std::invalid_argument(text);
+      } catch (const std::exception&) {
+        throw ConfigError(section.location("seed"), "expected a whole number seed (0 to 2^64-1), got '" + text + "'");
+      }
+    }
+    section.reject_unknown_keys({"trials", "seed"});
+  }
+
+  void read_sets(YamlMap& top) {
+    const YAML::Node node = top.optional("sets");
+    if (!node.IsDefined()) return;
+    YamlMap sets(node, file_, "sets", "set name: [elements]");
+    for (const auto& name : sets.keys()) {
+      const std::string path = sets.child_path(name);
+      require_identifier(name, sets.location(name), "set name");
+      if (name == "years") throw ConfigError(sets.location(name), "'years' is built in (the model's years); choose another set name");
+      const YAML::Node elements = sets.required(name);
+      model::IndexSet set{name, read_texts(elements, file_, path), location_of(elements, file_, path)};
+      if (set.elements.empty()) throw ConfigError(set.where, "expected at least one element");
+      ensure_distinct(set.elements, elements, path, "element");
+      model_.sets.push_back(std::move(set));
+    }
+  }
+
+  void read_parameters(YamlMap& top) {
+    const YAML::Node node = top.optional("parameters");
+    if (!node.IsDefined()) return;
+    YamlMap parameters(node, file_, "parameters", "parameter name: default value");
+    for (const auto& name : parameters.keys()) {
+      require_identifier(name, parameters.location(name), "parameter name");
+      model_.parameter_defaults[name] = parameters.number(name);
+    }
+  }
+
+  // ---- drivers ----------------------------------------------------------
+
+  Distribution read_distribution(const YAML::Node& node, const std::string& path, const std::string& default_type) {
+    YamlMap spec(node, file_, path, "a distribution: type and its parameters");
+    std::string type = spec.has("type") ? spec.text("type") : default_type;
+    if (type.empty()) throw ConfigError(spec.location(), "missing required key 'type'");
+    spec.optional("type");
+    try {
+      Distribution result = build_distribution(spec, type);
+      return result;
+    } catch (const DistributionError& error) {
+      throw ConfigError(spec.location(), error.what());
+    }
+  }
+
+  // Two percentile keys such as p10 and p90, for risk managers who think in ranges.
+  std::vector<std::pair<double, double>> read_percentile_keys(YamlMap& spec) {
+    std::vector<std::pair<double, double>> points;
+    for (const auto& key : spec.keys()) {
+      if (key.size() >= 2 && (key[0] == 'p' || key[0] == 'P') &&
+          std::all_of(key.begin() + 1, key.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; })) {
+        const double level = std::stod(key.substr(1));
+        if (level <= 0 || level >= 100) throw ConfigError(spec.location(key), "a percentile key must be between p0 and p100 (exclusive)");
+        points.emplace_back(level / 100.0, spec.number(key));
+      }
+    }
+    std::sort(points.begin(), points.end());
+    return points;
+  }
+
+  Distribution build_distribution(YamlMap& spec, const std::string& type) {
+    auto finish = [&](Distribution d, std::vector<std::string> allowed) {
+      allowed.push_back("type");
+      spec.reject_unknown_keys(allowed);
+      return d;
+    };
+    if (type == "constant") return finish(Distribution::constant(spec.number("value")), {"value"});
+    if (type == "normal" || type == "lognormal") {
+      const auto points = read_percentile_keys(spec);
+      std::vector<std::string> percentile_keys;
+      for (const auto& key : spec.keys())
+        if (key != "type" && (key[0] == 'p' || key[0] == 'P') && key != "planned") percentile_keys.push_back(key);
+      if (!points.empty()) {
+        if (points.size() != 2) {
+          throw ConfigError(spec.location(), "give exactly two percentiles (e.g. p10 and p90), got " + std::to_string(points.size()));
+        }
+        const auto d = type == "normal"
+                           ? Distribution::normal_from_percentiles(points[0].first, points[0].second, points[1].first, points[1].second)
+                           : Distribution::lognormal_from_percentiles(points[0].first, points[0].second, points[1].first, points[1].second);
+        return finish(d, percentile_keys);
+      }
+      if (type == "normal") return finish(Distribution::normal(spec.number("mean"), spec.number("sd")), {"mean", "sd", "p10", "p90"});
+      if (spec.has("median")) {
+        return finish(Distribution::lognormal_median(spec.number("median"), spec.number("sigma")), {"median", "sigma"});
+      }
+      if (spec.has("mean")) return finish(Distribution::lognormal_mean_sd(spec.number("mean"), spec.number("sd")), {"mean", "sd"});
+      throw ConfigError(spec.location(), "a lognormal needs median and sigma, or mean and sd, or two percentiles such as p10 and p90");
+    }
+    if (type == "uniform") return finish(Distribution::uniform(spec.number("min"), spec.number("max")), {"min", "max"});
+    if (type == "triangular") {
+      return finish(Distribution::triangular(spec.number("min"), spec.number("mode"), spec.number("max")), {"min", "mode", "max"});
+    }
+    if (type == "pert") {
+      const double lambda = spec.optional_number("lambda").value_or(4.0);
+      return finish(Distribution::pert(spec.number("min"), spec.number("mode"), spec.number("max"), lambda),
+                    {"min", "mode", "max", "lambda"});
+    }
+    if (type == "beta") {
+      const double lo = spec.optional_number("min").value_or(0.0);
+      const double hi = spec.optional_number("max").value_or(1.0);
+      return finish(Distribution::beta(spec.number("alpha"), spec.number("beta"), lo, hi), {"alpha", "beta", "min", "max"});
+    }
+    if (type == "bernoulli") return finish(Distribution::bernoulli(spec.number("p")), {"p"});
+    if (type == "discrete") {
+      auto values = read_numbers(spec.required("values"), file_, spec.child_path("values"));
+      auto probabilities = read_numbers(spec.required("probabilities"), file_, spec.child_path("probabilities"));
+      return finish(Distribution::discrete(std::move(values), std::move(probabilities)), {"values", "probabilities"});
+    }
+    throw ConfigError(spec.location("type"), "unknown distribution type '" + type +
+                                                 "'; expected one of: constant, normal, lognormal, uniform, triangular, "
+                                                 "pert, beta, bernoulli, discrete, ar1 (for a driver over years or a set)");
+  }
+
+  void read_drivers(YamlMap& top) {
+    YamlMap drivers(top.required("drivers"), file_, "drivers", "driver name: its definition");
+    for (const auto& name : drivers.keys()) {
+      require_identifier(name, drivers.location(name), "driver name");
+      YamlMap spec(drivers.required(name), file_, drivers.child_path(name), "a driver: distribution, planned...");
+      Driver driver;
+      driver.name = name;
+      driver.where = spec.location();
+      driver.rationale = spec.optional_text("rationale");
+      driver.elements = {""};
+      if (spec.has("over")) {
+        const std::string set_name = spec.text("over");
+        driver.index_set = set_name;
+        if (set_name == "years") {
+          driver.elements = model_.years;
+          if (spec.has("years")) {
+            driver.elements = read_texts(spec.required("years"), file_, spec.child_path("years"));
+            for (const auto& label : driver.elements) {
+              if (!model_.year_index(label)) {
+                throw ConfigError(spec.location("years"), "'" + label + "' is not one of the model's years (" + join(model_.years) + ")");
+              }
+            }
+            ensure_distinct(driver.elements, spec.required("years"), spec.child_path("years"), "year");
+          }
+        } else {
+          const model::IndexSet* set = model_.find_set(set_name);
+          if (!set) {
+            throw ConfigError(spec.location("over"), "unknown set '" + set_name + "'; expected 'years' or a set under 'sets' (" +
+                                                         set_names() + ")");
+          }
+          driver.elements = set->elements;
+        }
+      }
+      const std::size_t count = driver.elements.size();
+      // The distribution: one for all components, with per-element overrides.
+      std::vector<std::optional<Distribution>> per_element(count);
+      std::string default_type;
+      if (spec.has("distribution")) {
+        const YAML::Node node = spec.required("distribution");
+        YamlMap peek(node, file_, spec.child_path("distribution"), "a distribution: type and its parameters");
+        default_type = peek.has("type") ? peek.text("type") : "";
+        if (default_type == "ar1") {
+          if (!driver.index_set) {
+            throw ConfigError(peek.location("type"), "an ar1 series needs a driver over years or a set ('over:')");
+          }
+          driver.law = model::DriverLaw::Ar1;
+          driver.ar1.mean = peek.number("mean");
+          driver.ar1.sd = peek.number("sd");
+          driver.ar1.rho = peek.number("rho");
+          if (driver.ar1.sd <= 0) throw ConfigError(peek.location("sd"), "expected sd > 0");
+          if (driver.ar1.rho <= -1 || driver.ar1.rho >= 1) throw ConfigError(peek.location("rho"), "expected -1 < rho < 1 (a stationary series)");
+          peek.reject_unknown_keys({"type", "mean", "sd", "rho"});
+        } else {
+          const Distribution shared = read_distribution(node, spec.child_path("distribution"), "");
+          for (auto& slot : per_element) slot = shared;
+        }
+      }
+      if (spec.has("elements")) {
+        if (!driver.index_set) throw ConfigError(spec.location("elements"), "'elements' needs a driver over a set ('over:')");
+        if (driver.law == model::DriverLaw::Ar1) throw ConfigError(spec.location("elements"), "an ar1 series takes no per-element distributions");
+        YamlMap elements(spec.required("elements"), file_, spec.child_path("elements"), "element: distribution");
+        for (const auto& label : elements.keys()) {
+          const auto position = std::find(driver.elements.begin(), driver.elements.end(), label);
+          if (position == driver.elements.end()) {
+            throw ConfigError(elements.location(label), "'" + label + "' is not an element of " + *driver.index_set + " (" +
+                                                            join(driver.elements) + ")");
+          }
+          per_element[std::size_t(position - driver.elements.begin())] =
+              read_distribution(elements.required(label), elements.child_path(label), default_type);
+        }
+      }
+      if (driver.law == model::DriverLaw::Marginal) {
+        if (!spec.has("distribution") && !spec.has("elements")) {
+          throw ConfigError(spec.location(), "missing required key 'distribution' (or 'elements' for a driver over a set)");
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+          if (!per_element[i]) {
+            throw ConfigError(spec.location("elements"), "no distribution for element '" + driver.elements[i] +
+                                                             "': give 'distribution' for all elements or list it under 'elements'");
+          }
+          driver.marginals.push_back(*per_element[i]);
+        }
+      }
+      driver.planned = read_planned(spec, driver);
+      spec.reject_unknown_keys({"over", "years", "distribution", "elements", "planned", "rationale"});
+      driver.first_component = model_.components.size();
+      for (std::size_t i = 0; i < count; ++i) {
+        model_.components.push_back({model_.drivers.size(), i, driver.elements[i].empty() ? name : name + "[" + driver.elements[i] + "]"});
+      }
+      model_.drivers.push_back(std::move(driver));
+    }
+  }
+
+  // The business case's figure for each component: a number for all, or one per element.
+  std::vector<double> read_planned(YamlMap& spec, const Driver& driver) {
+    const YAML::Node node = spec.required("planned");
+    const std::string path = spec.child_path("planned");
+    if (node.IsScalar()) return std::vector<double>(driver.elements.size(), read_number(node, file_, path));
+    if (!driver.index_set) throw ConfigError(location_of(node, file_, path), "expected a number (the figure the business case assumed)");
+    YamlMap by_element(node, file_, path, "element: planned value");
+    std::vector<double> planned;
+    for (const auto& label : driver.elements) {
+      if (!by_element.has(label)) throw ConfigError(by_element.location(), "no planned value for element '" + label + "'");
+      planned.push_back(by_element.number(label));
+    }
+    by_element.reject_unknown_keys(driver.elements);
+    return planned;
+  }
+
+  // ---- correlations -----------------------------------------------------
+
+  // "grant_cut", "realisation[education]", "demand_pressure[2011/12]" -> component indices.
+  std::vector<std::size_t> components_named(const std::string& reference, const SourceLocation& where) {
+    std::string name = reference, label;
+    const auto open = reference.find('[');
+    if (open != std::string::npos) {
+      if (reference.back() != ']') throw ConfigError(where, "expected driver or driver[element], got '" + reference + "'");
+      name = reference.substr(0, open);
+      label = reference.substr(open + 1, reference.size() - open - 2);
+    }
+    const Driver* driver = model_.find_driver(name);
+    if (!driver) throw ConfigError(where, "unknown driver '" + name + "'; drivers are: " + driver_names());
+    if (open == std::string::npos) {
+      std::vector<std::size_t> all(driver->elements.size());
+      for (std::size_t i = 0; i < all.size(); ++i) all[i] = driver->first_component + i;
+      return all;
+    }
+    const auto position = std::find(driver->elements.begin(), driver->elements.end(), label);
+    if (position == driver->elements.end()) {
+      throw ConfigError(where, "'" + label + "' is not an element of " + name + " (" + join(driver->elements) + ")");
+    }
+    return {driver->first_component + std::size_t(position - driver->elements.begin())};
+  }
+
+  void add_correlation(std::size_t a, std::size_t b, double rho, const SourceLocation& where,
+                       std::map<std::pair<std::size_t, std::size_t>, double>& seen) {
+    if (a == b) throw ConfigError(where, "a driver component cannot be correlated with itself (" + model_.components[a].label + ")");
+    const auto key = std::minmax(a, b);
+    const auto it = seen.find(key);
+    if (it != seen.end() && it->second != rho) {
+      throw ConfigError(where, "the correlation of " + model_.components[a].label + " and " + model_.components[b].label +
+                                   " is given twice with different values");
+    }
+    if (it != seen.end()) return;
+    seen[key] = rho;
+    model_.correlations.push_back({key.first, key.second, rho, where});
+  }
+
+  void read_correlations(YamlMap& top) {
+    const YAML::Node node = top.optional("correlations");
+    if (!node.IsDefined()) return;
+    if (!node.IsSequence()) throw ConfigError(location_of(node, file_, "correlations"), "expected a list of {among: driver, rho} or {between: [a, b], rho}");
+    std::map<std::pair<std::size_t, std::size_t>, double> seen;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string path = "correlations[" + std::to_string(i) + "]";
+      YamlMap entry(node[i], file_, path, "{among: driver, rho} or {between: [a, b], rho}");
+      const double rho = entry.number("rho");
+      if (rho < -1 || rho > 1) throw ConfigError(entry.location("rho"), "expected a correlation between -1 and 1");
+      if (entry.has("among") == entry.has("between")) {
+        throw ConfigError(entry.location(), "give exactly one of 'among' (all pairs of a driver's components) or 'between' (two components)");
+      }
+      if (entry.has("among")) {
+        const auto components = components_named(entry.text("among"), entry.location("among"));
+        if (components.size() < 2) throw ConfigError(entry.location("among"), "'among' needs a driver with two or more components");
+        for (std::size_t a = 0; a < components.size(); ++a)
+          for (std::size_t b = a + 1; b < components.size(); ++b) add_correlation(components[a], components[b], rho, entry.location("among"), seen);
+      } else {
+        const auto pair = read_texts(entry.required("between"), file_, entry.child_path("between"));
+        if (pair.size() != 2) throw ConfigError(entry.location("between"), "expected two driver components, e.g. [grant_cut, \"demand_pressure[2011/12]\"]");
+        const auto first = components_named(pair[0], entry.location("between"));
+        const auto second = components_named(pair[1], entry.location("between"));
+        if (first.size() != 1 || second.size() != 1) {
+          throw ConfigError(entry.location("between"), "'between' takes single components; write driver[element] for a driver over a set");
+        }
+        add_correlation(first[0], second[0], rho, entry.location("between"), seen);
+      }
+      entry.reject_unknown_keys({"among", "between", "rho"});
+    }
+  }
+
+  // ---- expressions ------------------------------------------------------
+
+  LocatedExpression read_expression(const YAML::Node& node, const std::string& path) {
+    const std::string text = read_text(node, file_, path);
+    LocatedExpression located;
+    located.where = location_of(node, file_, path);
+    // yaml-cpp tags quoted scalars "!" and plain ones "?": a quote shifts the text one column.
+    located.column_offset = node.Tag() == "!" ? 1 : 0;
+    try {
+      located.expression = model::Expression::parse(text);
+    } catch (const model::ExpressionError& error) {
+      SourceLocation where = located.where;
+      where.column += located.column_offset + static_cast<int>(error.offset());
+      throw ConfigError(where, std::string(error.what()) + " in '" + text + "'");
+    }
+    return located;
+  }
+
+  void read_derived(YamlMap& top) {
+    const YAML::Node node = top.optional("derived");
+    if (!node.IsDefined()) return;
+    YamlMap derived(node, file_, "derived", "name: expression");
+    for (const auto& name : derived.keys()) {
+      require_identifier(name, derived.location(name), "derived quantity name");
+      model_.derived.push_back({name, read_expression(derived.required(name), derived.child_path(name)), ""});
+    }
+  }
+
+  void read_savings_items(YamlMap& top) {
+    YamlMap items(top.required("savings_items"), file_, "savings_items", "item name: {factors, delay_months}");
+    for (const auto& name : items.keys()) {
+      require_identifier(name, items.location(name), "savings item name");
+      model::SavingsItem item;
+      item.name = name;
+      const YAML::Node node = items.required(name);
+      item.where = location_of(node, file_, items.child_path(name));
+      if (node.IsMap()) {
+        YamlMap spec(node, file_, items.child_path(name), "factors, delay_months, description");
+        if (spec.has("factors")) {
+          const YAML::Node factors = spec.required("factors");
+          if (!factors.IsSequence()) throw ConfigError(spec.location("factors"), "expected a list of expressions");
+          for (std::size_t i = 0; i < factors.size(); ++i) {
+            item.factors.push_back(read_expression(factors[i], spec.child_path("factors") + "[" + std::to_string(i) + "]"));
+          }
+        }
+        if (spec.has("delay_months")) item.delay_months = read_expression(spec.required("delay_months"), spec.child_path("delay_months"));
+        item.description = spec.optional_text("description");
+        spec.reject_unknown_keys({"factors", "delay_months", "description"});
+      } else if (!node.IsNull()) {
+        throw ConfigError(item.where, "expected a mapping with factors and delay_months (or nothing, for a certain item)");
+      }
+      model_.savings_items.push_back(std::move(item));
+    }
+  }
+
+  void read_cost_items(YamlMap& top) {
+    const YAML::Node node = top.optional("cost_items");
+    if (!node.IsDefined()) return;
+    YamlMap items(node, file_, "cost_items", "item name: {count, unit_cost} or {amount}");
+    for (const auto& name : items.keys()) {
+      require_identifier(name, items.location(name), "cost item name");
+      YamlMap spec(items.required(name), file_, items.child_path(name), "count and unit_cost, or amount");
+      model::CostItem item;
+      item.name = name;
+      item.where = spec.location();
+      if (spec.has("count")) item.count = read_expression(spec.required("count"), spec.child_path("count"));
+      if (spec.has("unit_cost")) item.unit_cost = read_expression(spec.required("unit_cost"), spec.child_path("unit_cost"));
+      if (spec.has("amount")) item.amount = read_expression(spec.required("amount"), spec.child_path("amount"));
+      const bool count_form = item.count && item.unit_cost;
+      if (count_form == bool(item.amount) || (bool(item.count) != bool(item.unit_cost))) {
+        throw ConfigError(item.where, "a cost item needs either 'count' and 'unit_cost', or 'amount'");
+      }
+      item.description = spec.optional_text("description");
+      spec.reject_unknown_keys({"count", "unit_cost", "amount", "description"});
+      model_.cost_items.push_back(std::move(item));
+    }
+  }
+
+  std::vector<bool> read_year_mask(const YAML::Node& node, const std::string& path) {
+    std::vector<bool> mask(model_.years.size(), false);
+    for (const auto& label : read_texts(node, file_, path)) {
+      const auto t = model_.year_index(label);
+      if (!t) throw ConfigError(location_of(node, file_, path), "'" + label + "' is not one of the model's years (" + join(model_.years) + ")");
+      mask[*t] = true;
+    }
+    return mask;
+  }
+
+  void read_events(YamlMap& top) {
+    const YAML::Node node = top.optional("events");
+    if (!node.IsDefined()) return;
+    YamlMap events(node, file_, "events", "event name: {slots, years, cost}");
+    std::size_t next_dimension = model_.components.size();
+    for (const auto& name : events.keys()) {
+      require_identifier(name, events.location(name), "event name");
+      YamlMap spec(events.required(name), file_, events.child_path(name), "slots, years, cost, recurs, rationale");
+      model::EventType event;
+      event.name = name;
+      event.where = spec.location();
+      event.slot_set = spec.text("slots");
+      const model::IndexSet* set = model_.find_set(event.slot_set);
+      if (!set) throw ConfigError(spec.location("slots"), "unknown set '" + event.slot_set + "'; sets are: " + set_names());
+      event.at_risk = spec.has("years") ? read_year_mask(spec.required("years"), spec.child_path("years"))
+                                        : std::vector<bool>(model_.years.size(), true);
+      if (spec.has("cost")) event.cost = read_expression(spec.required("cost"), spec.child_path("cost"));
+      if (spec.has("recurs")) {
+        const std::string recurs = spec.text("recurs");
+        if (recurs != "true" && recurs != "false") throw ConfigError(spec.location("recurs"), "expected true or false");
+        event.recurs = recurs == "true";
+      }
+      event.rationale = spec.optional_text("rationale");
+      event.first_dimension = next_dimension;
+      next_dimension += set->elements.size() * model_.years.size();
+      spec.reject_unknown_keys({"slots", "years", "cost", "recurs", "rationale"});
+      model_.events.push_back(std::move(event));
+    }
+  }
+
+  // ---- options ----------------------------------------------------------
+
+  std::vector<double> read_by_year(const YAML::Node& node, const std::string& path) {
+    auto values = read_numbers(node, file_, path);
+    if (values.size() != model_.years.size()) {
+      throw ConfigError(location_of(node, file_, path), "expected " + std::to_string(model_.years.size()) + " values, one per year (" +
+                                                            join(model_.years) + "), got " + std::to_string(values.size()));
+    }
+    return values;
+  }
+
+  std::vector<double> read_phasing(const YAML::Node& node, const std::string& path) {
+    std::vector<double> phasing;
+    bool normalise = false;
+    if (node.IsMap()) {
+      YamlMap spec(node, file_, path, "weights: [one per year]");
+      phasing = read_by_year(spec.required("weights"), spec.child_path("weights"));
+      spec.reject_unknown_keys({"weights"});
+      normalise = true;
+    } else {
+      phasing = read_by_year(node, path);
+    }
+    double total = 0;
+    for (double share : phasing) {
+      if (share < 0) throw ConfigError(location_of(node, file_, path), "phasing shares must not be negative");
+      total += share;
+    }
+    if (normalise) {
+      if (total <= 0) throw ConfigError(location_of(node, file_, path), "phasing weights must not all be zero");
+      for (double& share : phasing) share /= total;
+    } else if (std::abs(total - 1.0) > 1e-9) {
+      std::ostringstream message;
+      message << "phasing shares must sum to 1 (they sum to " << std::setprecision(12) << total
+              << "); give {weights: [...]} to have them normalised";
+      throw ConfigError(location_of(node, file_, path), message.str());
+    }
+    return phasing;
+  }
+
+  void read_options(YamlMap& top) {
+    YamlMap options(top.required("options"), file_, "options", "option id: its plan");
+    for (const auto& id : options.keys()) {
+      YamlMap spec(options.required(id), file_, options.child_path(id), "description, parameters, savings, cost_phasing, events");
+      model::Option option;
+      option.id = id;
+      option.where = spec.location();
+      option.description = spec.optional_text("description");
+      option.parameters = model_.parameter_defaults;
+      if (spec.has("parameters")) {
+        YamlMap parameters(spec.required("parameters"), file_, spec.child_path("parameters"), "parameter: value");
+        for (const auto& name : parameters.keys()) {
+          if (!model_.parameter_defaults.count(name)) {
+            throw ConfigError(parameters.location(name), "unknown parameter '" + name + "'; declare it with a default under the top-level 'parameters' (declared: " +
+                                                             join(keys_of(model_.parameter_defaults)) + ")");
+          }
+          option.parameters[name] = parameters.number(name);
+        }
+      }
+      option.planned_savings.assign(model_.savings_items.size(), std::vector<double>(model_.years.size(), 0.0));
+      if (spec.has("savings")) {
+        YamlMap savings(spec.required("savings"), file_, spec.child_path("savings"), "savings item: [amount per year]");
+        for (const auto& item : savings.keys()) {
+          const auto index = find_index(model_.savings_items, item);
+          if (!index) {
+            throw ConfigError(savings.location(item), "unknown savings item '" + item + "'; items are: " + names_of(model_.savings_items));
+          }
+          option.planned_savings[*index] = read_by_year(savings.required(item), savings.child_path(item));
+        }
+      }
+      option.cost_phasing.assign(model_.cost_items.size(), {});
+      if (!model_.cost_items.empty()) {
+        const auto shared = read_phasing(spec.required("cost_phasing"), spec.child_path("cost_phasing"));
+        for (auto& phasing : option.cost_phasing) phasing = shared;
+      }
+      if (spec.has("events")) read_option_events(spec, option);
+      spec.reject_unknown_keys({"description", "parameters", "savings", "cost_phasing", "events"});
+      model_.options.push_back(std::move(option));
+    }
+    if (model_.options.empty()) throw ConfigError(options.location(), "expected at least one option");
+  }
+
+  void read_option_events(YamlMap& spec, model::Option& option) {
+    YamlMap events(spec.required("events"), file_, spec.child_path("events"), "event: {slots, hazard, loss_fraction}");
+    for (const auto& name : events.keys()) {
+      const auto index = find_index(model_.events, name);
+      if (!index) throw ConfigError(events.location(name), "unknown event '" + name + "'; events are: " + names_of(model_.events));
+      const model::EventType& event = model_.events[*index];
+      const model::IndexSet& slots = *model_.find_set(event.slot_set);
+      YamlMap exposure_spec(events.required(name), file_, events.child_path(name), "slots, hazard, loss_fraction");
+      model::OptionEventExposure exposure;
+      exposure.event = *index;
+      exposure.where = exposure_spec.location();
+      for (const auto& label : read_texts(exposure_spec.required("slots"), file_, exposure_spec.child_path("slots"))) {
+        const auto position = std::find(slots.elements.begin(), slots.elements.end(), label);
+        if (position == slots.elements.end()) {
+          throw ConfigError(exposure_spec.location("slots"), "'" + label + "' is not an element of " + slots.name + " (" + join(slots.elements) + ")");
+        }
+        exposure.slots.push_back(std::size_t(position - slots.elements.begin()));
+      }
+      const YAML::Node hazard = exposure_spec.required("hazard");
+      exposure.hazard = hazard.IsSequence() ? read_by_year(hazard, exposure_spec.child_path("hazard"))
+                                            : std::vector<double>(model_.years.size(), read_number(hazard, file_, exposure_spec.child_path("hazard")));
+      for (double h : exposure.hazard) {
+        if (h < 0 || h > 1) throw ConfigError(exposure_spec.location("hazard"), "expected a probability per year between 0 and 1");
+      }
+      exposure.loss_fraction = exposure_spec.optional_number("loss_fraction").value_or(0.0);
+      if (exposure.loss_fraction < 0 || exposure.loss_fraction > 1) {
+        throw ConfigError(exposure_spec.location("loss_fraction"), "expected a fraction of savings between 0 and 1");
+      }
+      exposure_spec.reject_unknown_keys({"slots", "hazard", "loss_fraction"});
+      option.events.push_back(std::move(exposure));
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------
+
+  void require_identifier(const std::string& name, const SourceLocation& where, const std::string& what) {
+    if (!is_identifier(name)) {
+      throw ConfigError(where, "'" + name + "' is not a valid " + what + ": use letters, digits and _, starting with a letter");
+    }
+  }
+
+  void ensure_distinct(const std::vector<std::string>& labels, const YAML::Node& node, const std::string& path, const std::string& what) {
+    std::set<std::string> seen;
+    for (const auto& label : labels) {
+      if (!seen.insert(label).second) throw ConfigError(location_of(node, file_, path), "duplicate " + what + " '" + label + "'");
+    }
+  }
+
+  void check_names_are_unique() {
+    // Drivers, derived quantities and parameters share one namespace in expressions.
+    std::map<std::string, std::string> owner;
+    auto claim = [&](const std::string& name, const std::string& kind, const SourceLocation& where) {
+      static const std::set<std::string> reserved = {"t", "slot", "pi", "min", "max", "clamp", "if", "round", "exp", "log"};
+      if (reserved.count(name)) throw ConfigError(where, "'" + name + "' is reserved in expressions; choose another " + kind + " name");
+      const auto [it, fresh] = owner.emplace(name, kind);
+      if (!fresh) throw ConfigError(where, "'" + name + "' names both a " + it->second + " and a " + kind + "; names must be unique");
+    };
+    for (const auto& driver : model_.drivers) claim(driver.name, "driver", driver.where);
+    for (const auto& derived : model_.derived) claim(derived.name, "derived quantity", derived.definition.where);
+    for (const auto& [name, value] : model_.parameter_defaults) claim(name, "parameter", {file_, 0, 0, "parameters." + name});
+  }
+
+  template <typename T>
+  static std::optional<std::size_t> find_index(const std::vector<T>& items, const std::string& name) {
+    for (std::size_t i = 0; i < items.size(); ++i)
+      if (items[i].name == name) return i;
+    return std::nullopt;
+  }
+  template <typename T>
+  static std::string names_of(const std::vector<T>& items) {
+    std::vector<std::string> names;
+    for (const auto& item : items) names.push_back(item.name);
+    return join(names);
+  }
+  static std::vector<std::string> keys_of(const std::map<std::string, double>& map) {
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : map) keys.push_back(key);
+    return keys;
+  }
+  std::string set_names() const { return names_of(model_.sets); }
+  std::string driver_names() const { return names_of(model_.drivers); }
+
+  std::string file_;
+  YAML::Node root_;
+  Model model_;
+};
+
+}  // namespace
+
+Model load_model_from_text(const std::string& yaml_text, const std::string& file_name) {
+  return Loader(yaml_text, file_name).load();
+}
+
+Model load_model(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError({file.string(), 0, 0, ""}, "cannot open the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_model_from_text(text.str(), file.string());
+}
+
+}  // namespace mcrisk::config

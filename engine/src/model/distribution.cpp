@@ -1,0 +1,597 @@
+// Marginal distributions: validation, inverse CDFs, CDFs and closed-form
+// moments. Every family is a switch case; there are no virtual calls on the
+// sampling path.
+//
+// Parameter layout in the generic slots a_, b_, c_, d_ of Distribution:
+//   Constant    a_ = value
+//   Normal      a_ = mean,   b_ = sd
+//   LogNormal   a_ = median, b_ = sigma, c_ = log(median)  (X = median exp(sigma Z))
+//   Uniform     a_ = min,    b_ = max
+//   Triangular  a_ = min,    b_ = mode,  c_ = max
+//   Pert, Beta  a_ = alpha,  b_ = beta,  c_ = min, d_ = max  (X = min + (max-min) B)
+//               PERT is stored as its beta shape; its mode and lambda survive
+//               only in the description.
+//   Bernoulli   a_ = p
+//   Discrete    a_ = smallest value with positive probability,
+//               b_ = largest value with positive probability,
+//               c_ = mean, d_ = variance (both computed once at construction);
+//               values_ sorted ascending, cumulative_[i] = P(X <= values_[i]).
+
+#include "mcrisk/model/distribution.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <boost/math/constants/constants.hpp>
+#include <boost/math/policies/policy.hpp>
+#include <boost/math/special_functions/beta.hpp>
+#include <boost/math/special_functions/erf.hpp>
+
+namespace mcrisk::model {
+
+namespace {
+
+namespace bmp = boost::math::policies;
+
+// Boost.Math reports edge cases by throwing by default. We decide every edge
+// ourselves (u outside (0,1), x outside the support, NaN) before calling Boost,
+// so any remaining report would be an internal inconsistency; ignore_error
+// makes Boost return its best value (or +-inf/NaN) silently instead of
+// throwing or touching errno in the middle of a simulation loop.
+//
+// promote_double<false>: evaluate double functions in double rather than long
+// double. Boost's double-precision rational approximations for erfc/erfc_inv
+// and its ibeta/ibeta_inv are accurate to a few ulp (the tests check 1e-13
+// relative round trips), they are several times faster, and results no longer
+// depend on the width of long double (80-bit on x86, 128-bit software on
+// AArch64), which keeps runs reproducible across platforms.
+using QuietPolicy = bmp::policy<bmp::domain_error<bmp::ignore_error>, bmp::pole_error<bmp::ignore_error>,
+                                bmp::overflow_error<bmp::ignore_error>, bmp::underflow_error<bmp::ignore_error>,
+                                bmp::denorm_error<bmp::ignore_error>, bmp::evaluation_error<bmp::ignore_error>,
+                                bmp::rounding_error<bmp::ignore_error>,
+                                bmp::indeterminate_result_error<bmp::ignore_error>, bmp::promote_double<false>,
+                                bmp::promote_float<false>>;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+// Shortest representation that reads back to the same double, for error
+// messages: the user must see exactly the value that was rejected.
+std::string exact(double x) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, x);
+  if (result.ec != std::errc{}) return "?";
+  return std::string(buffer, result.ptr);
+}
+
+// Up to 6 significant digits without trailing zeros ("%g"), for describe().
+std::string brief(double x) {
+  if (x == 0.0) x = 0.0;  // print -0 as 0
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", x);
+  return buffer;
+}
+
+bool all_finite(std::initializer_list<double> values) {
+  return std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); });
+}
+
+[[noreturn]] void reject(const std::string& expected, const std::string& given) {
+  throw DistributionError(expected + "; got " + given);
+}
+
+// Both percentile constructors share this check: 0 < p_lo < p_hi < 1, x_lo < x_hi.
+void check_percentiles(std::string_view name, double p_lo, double x_lo, double p_hi, double x_hi,
+                       bool positive_x) {
+  const std::string given = "p_lo " + exact(p_lo) + ", x_lo " + exact(x_lo) + ", p_hi " + exact(p_hi) +
+                            ", x_hi " + exact(x_hi);
+  const std::string expected = std::string(name) + " needs finite 0 < p_lo < p_hi < 1 and " +
+                               (positive_x ? "0 < x_lo < x_hi" : "x_lo < x_hi");
+  if (!all_finite({p_lo, x_lo, p_hi, x_hi})) reject(expected, given);
+  if (!(0.0 < p_lo && p_lo < p_hi && p_hi < 1.0)) reject(expected, given);
+  if (!(x_lo < x_hi)) reject(expected, given);
+  if (positive_x && !(x_lo > 0.0)) reject(expected, given);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Standard normal
+// ---------------------------------------------------------------------------
+
+// Phi(z) = erfc(-z / sqrt 2) / 2 (Abramowitz & Stegun 26.2.29). erfc keeps full
+// relative accuracy in the lower tail, where 1 + erf(z / sqrt 2) would cancel.
+double standard_normal_cdf(double z) {
+  if (std::isnan(z)) return kNaN;
+  if (z == -kInfinity) return 0.0;
+  if (z == kInfinity) return 1.0;
+  return 0.5 * boost::math::erfc(-z / boost::math::constants::root_two<double>(), QuietPolicy());
+}
+
+// Phi^-1(u) = -sqrt 2 erfc_inv(2u). For u > 1/2 we use the reflection
+// Phi^-1(u) = sqrt 2 erfc_inv(2(1-u)): 1-u is exact for u in [1/2, 1] (Sterbenz
+// lemma), so the upper tail gets the same relative accuracy as the lower tail
+// instead of feeding erfc_inv an argument near 2.
+double standard_normal_quantile(double u) {
+  if (std::isnan(u)) return kNaN;
+  if (u <= 0.0) return -kInfinity;
+  if (u >= 1.0) return kInfinity;
+  constexpr double root_two = boost::math::constants::root_two<double>();
+  if (u > 0.5) return root_two * boost::math::erfc_inv(2.0 * (1.0 - u), QuietPolicy());
+  return -root_two * boost::math::erfc_inv(2.0 * u, QuietPolicy());
+}
+
+// ---------------------------------------------------------------------------
+// Named constructors
+// ---------------------------------------------------------------------------
+
+Distribution Distribution::constant(double value) {
+  if (!std::isfinite(value)) reject("constant needs a finite value", "value " + exact(value));
+  Distribution d;
+  d.family_ = DistributionFamily::Constant;
+  d.a_ = value;
+  d.description_ = "Constant(" + brief(value) + ")";
+  return d;
+}
+
+Distribution Distribution::normal(double mean, double sd) {
+  if (!all_finite({mean, sd}) || !(sd > 0.0)) {
+    reject("normal needs finite mean and sd > 0", "mean " + exact(mean) + ", sd " + exact(sd));
+  }
+  Distribution d;
+  d.family_ = DistributionFamily::Normal;
+  d.a_ = mean;
+  d.b_ = sd;
+  d.description_ = "Normal(mean " + brief(mean) + ", sd " + brief(sd) + ")";
+  return d;
+}
+
+// Two conditions x_lo = mean + sd z_lo and x_hi = mean + sd z_hi, z = Phi^-1(p):
+// sd = (x_hi - x_lo) / (z_hi - z_lo), mean = x_lo - sd z_lo.
+Distribution Distribution::normal_from_percentiles(double p_lo, double x_lo, double p_hi, double x_hi) {
+  check_percentiles("normal_from_percentiles", p_lo, x_lo, p_hi, x_hi, /*positive_x=*/false);
+  const double z_lo = standard_normal_quantile(p_lo);
+  const double z_hi = standard_normal_quantile(p_hi);
+  const double sd = (x_hi - x_lo) / (z_hi - z_lo);
+  const double mean = x_lo - sd * z_lo;
+  if (!all_finite({mean, sd}) || !(sd > 0.0)) {
+    reject("normal_from_percentiles needs percentiles that give a finite mean and sd > 0",
+           "p_lo " + exact(p_lo) + ", x_lo " + exact(x_lo) + ", p_hi " + exact(p_hi) + ", x_hi " + exact(x_hi) +
+               " (mean " + exact(mean) + ", sd " + exact(sd) + ")");
+  }
+  return normal(mean, sd);
+}
+
+Distribution Distribution::lognormal_median(double median, double sigma) {
+  if (!all_finite({median, sigma}) || !(median > 0.0) || !(sigma > 0.0)) {
+    reject("lognormal needs finite median > 0 and sigma > 0", "median " + exact(median) + ", sigma " + exact(sigma));
+  }
+  Distribution d;
+  d.family_ = DistributionFamily::LogNormal;
+  d.a_ = median;
+  d.b_ = sigma;
+  d.c_ = std::log(median);
+  d.description_ = "LogNormal(median " + brief(median) + ", sigma " + brief(sigma) + ")";
+  return d;
+}
+
+// Moments of the lognormal (Johnson, Kotz & Balakrishnan, Continuous Univariate
+// Distributions vol. 1, ch. 14): E X = e^(mu + sigma^2/2),
+// Var X = (E X)^2 (e^(sigma^2) - 1). Solving: sigma^2 = log(1 + sd^2/mean^2),
+// mu = log(mean) - sigma^2/2, so median = e^mu = mean e^(-sigma^2/2).
+// log1p and the ratio (sd/mean)^2 avoid cancellation and overflow.
+Distribution Distribution::lognormal_mean_sd(double mean, double sd) {
+  if (!all_finite({mean, sd}) || !(mean > 0.0) || !(sd > 0.0)) {
+    reject("lognormal_mean_sd needs finite mean > 0 and sd > 0", "mean " + exact(mean) + ", sd " + exact(sd));
+  }
+  const double ratio = sd / mean;
+  const double sigma_squared = std::log1p(ratio * ratio);
+  const double median = mean * std::exp(-0.5 * sigma_squared);
+  const double sigma = std::sqrt(sigma_squared);
+  if (!all_finite({median, sigma}) || !(median > 0.0) || !(sigma > 0.0)) {
+    reject("lognormal_mean_sd needs mean and sd that give a finite median > 0 and sigma > 0",
+           "mean " + exact(mean) + ", sd " + exact(sd));
+  }
+  return lognormal_median(median, sigma);
+}
+
+// As normal_from_percentiles on the log scale: log x = mu + sigma z.
+Distribution Distribution::lognormal_from_percentiles(double p_lo, double x_lo, double p_hi, double x_hi) {
+  check_percentiles("lognormal_from_percentiles", p_lo, x_lo, p_hi, x_hi, /*positive_x=*/true);
+  const double z_lo = standard_normal_quantile(p_lo);
+  const double z_hi = standard_normal_quantile(p_hi);
+  const double log_lo = std::log(x_lo);
+  const double sigma = (std::log(x_hi) - log_lo) / (z_hi - z_lo);
+  const double median = std::exp(log_lo - sigma * z_lo);
+  if (!all_finite({median, sigma}) || !(median > 0.0) || !(sigma > 0.0)) {
+    reject("lognormal_from_percentiles needs percentiles that give a finite median > 0 and sigma > 0",
+           "p_lo " + exact(p_lo) + ", x_lo " + exact(x_lo) + ", p_hi " + exact(p_hi) + ", x_hi " + exact(x_hi) +
+               " (median " + exact(median) + ", sigma " + exact(sigma) + ")");
+  }
+  return lognormal_median(median, sigma);
+}
+
+Distribution Distribution::uniform(double min, double max) {
+  if (!all_finite({min, max}) || !(min < max) || !std::isfinite(max - min)) {
+    reject("uniform needs finite min < max", "min " + exact(min) + ", max " + exact(max));
+  }
+  Distribution d;
+  d.family_ = DistributionFamily::Uniform;
+  d.a_ = min;
+  d.b_ = max;
+  d.description_ = "Uniform(min " + brief(min) + ", max " + brief(max) + ")";
+  return d;
+}
+
+Distribution Distribution::triangular(double min, double mode, double max) {
+  if (!all_finite({min, mode, max}) || !(min < max) || !(min <= mode && mode <= max) || !std::isfinite(max - min)) {
+    reject("triangular needs finite min < max and min <= mode <= max",
+           "min " + exact(min) + ", mode " + exact(mode) + ", max " + exact(max));
+  }
+  Distribution d;
+  d.family_ = DistributionFamily::Triangular;
+  d.a_ = min;
+  d.b_ = mode;
+  d.c_ = max;
+  d.description_ = "Triangular(min " + brief(min) + ", mode " + brief(mode) + ", max " + brief(max) + ")";
+  return d;
+}
+
+// Modified PERT (Vose, Risk Analysis, 3rd ed., sec. III.7): a beta on
+// [min, max] with alpha = 1 + lambda (mode-min)/(max-min) and
+// beta = 1 + lambda (max-mode)/(max-min); its mean is
+// (min + lambda mode + max) / (lambda + 2).
+Distribution Distribution::pert(double min, double mode, double max, double lambda) {
+  if (!all_finite({min, mode, max, lambda}) || !(min < max) || !(min <= mode && mode <= max) || !(lambda > 0.0) ||
+      !std::isfinite(max - min)) {
+    reject("pert needs finite min < max, min <= mode <= max and lambda > 0",
+           "min " + exact(min) + ", mode " + exact(mode) + ", max " + exact(max) + ", lambda " + exact(lambda));
+  }
+  const double range = max - min;
+  Distribution d;
+  d.family_ = DistributionFamily::Pert;
+  d.a_ = 1.0 + lambda * (mode - min) / range;
+  d.b_ = 1.0 + lambda * (max - mode) / range;
+  d.c_ = min;
+  d.d_ = max;
+  d.description_ = "PERT(min " + brief(min) + ", mode " + brief(mode) + ", max " + brief(max) +
+                   (lambda == 4.0 ? std::string() : ", lambda " + brief(lambda)) + ")";
+  return d;
+}
+
+Distribution Distribution::beta(double alpha, double beta, double min, double max) {
+  if (!all_finite({alpha, beta, min, max}) || !(alpha > 0.0) || !(beta > 0.0) || !(min < max) ||
+      !std::isfinite(max - min)) {
+    reject("beta needs finite alpha > 0, beta > 0 and min < max",
+           "alpha " + exact(alpha) + ", beta " + exact(beta) + ", min " + exact(min) + ", max " + exact(max));
+  }
+  Distribution d;
+  d.family_ = DistributionFamily::Beta;
+  d.a_ = alpha;
+  d.b_ = beta;
+  d.c_ = min;
+  d.d_ = max;
+  d.description_ = "Beta(alpha " + brief(alpha) + ", beta " + brief(beta);
+  if (min != 0.0 || max != 1.0) d.description_ += ", min " + brief(min) + ", max " + brief(max);
+  d.description_ += ")";
+  return d;
+}
+
+Distribution Distribution::bernoulli(double p) {
+  if (!std::isfinite(p) || !(0.0 <= p && p <= 1.0)) reject("bernoulli needs finite 0 <= p <= 1", "p " + exact(p));
+  Distribution d;
+  d.family_ = DistributionFamily::Bernoulli;
+  d.a_ = p;
+  d.description_ = "Bernoulli(p " + brief(p) + ")";
+  return d;
+}
+
+Distribution Distribution::discrete(std::vector<double> values, std::vector<double> probabilities) {
+  if (values.size() != probabilities.size()) {
+    reject("discrete needs as many probabilities as values", std::to_string(values.size()) + " values and " +
+                                                                  std::to_string(probabilities.size()) +
+                                                                  " probabilities");
+  }
+  if (values.empty()) reject("discrete needs at least one value", "no values");
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i]) || !std::isfinite(probabilities[i])) {
+      reject("discrete needs finite values and probabilities",
+             "value " + exact(values[i]) + " with probability " + exact(probabilities[i]));
+    }
+    if (!(probabilities[i] >= 0.0)) {
+      reject("discrete needs probabilities >= 0",
+             "probability " + exact(probabilities[i]) + " for value " + exact(values[i]));
+    }
+  }
+  const double total = std::accumulate(probabilities.begin(), probabilities.end(), 0.0);
+  if (!(std::fabs(total - 1.0) <= 1e-9)) {
+    reject("discrete needs probabilities summing to 1 (within 1e-9)", "probabilities summing to " + exact(total));
+  }
+
+  // Sort by value, carrying each probability along.
+  std::vector<std::size_t> order(values.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t l, std::size_t r) { return values[l] < values[r]; });
+  std::vector<double> sorted_values(values.size()), sorted_probabilities(values.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    sorted_values[i] = values[order[i]];
+    // Divide by the total so the distribution is exactly normalised: the
+    // tolerated 1e-9 of rounding in the input must not leave F short of 1.
+    sorted_probabilities[i] = probabilities[order[i]] / total;
+  }
+  for (std::size_t i = 1; i < sorted_values.size(); ++i) {
+    if (sorted_values[i] == sorted_values[i - 1]) {
+      reject("discrete needs distinct values", "value " + exact(sorted_values[i]) + " more than once");
+    }
+  }
+
+  Distribution d;
+  d.family_ = DistributionFamily::Discrete;
+  d.cumulative_.resize(sorted_values.size());
+  double running = 0.0;
+  std::size_t first_positive = sorted_values.size(), last_positive = 0;
+  for (std::size_t i = 0; i < sorted_values.size(); ++i) {
+    running += sorted_probabilities[i];
+    d.cumulative_[i] = running;
+    if (sorted_probabilities[i] > 0.0) {
+      first_positive = std::min(first_positive, i);
+      last_positive = i;
+    }
+  }
+  // F reaches exactly 1 at the last value that carries probability, so the
+  // binary search in quantile() always lands on a value with positive mass.
+  for (std::size_t i = last_positive; i < d.cumulative_.size(); ++i) d.cumulative_[i] = 1.0;
+
+  double mean = 0.0;
+  for (std::size_t i = 0; i < sorted_values.size(); ++i) mean += sorted_probabilities[i] * sorted_values[i];
+  double variance = 0.0;  // second pass about the mean: no cancellation
+  for (std::size_t i = 0; i < sorted_values.size(); ++i) {
+    const double deviation = sorted_values[i] - mean;
+    variance += sorted_probabilities[i] * deviation * deviation;
+  }
+  d.a_ = sorted_values[first_positive];
+  d.b_ = sorted_values[last_positive];
+  d.c_ = mean;
+  d.d_ = variance;
+
+  d.description_ = "Discrete(";
+  for (std::size_t i = 0; i < sorted_values.size(); ++i) {
+    if (i > 0) d.description_ += ", ";
+    d.description_ += brief(sorted_values[i]) + ": " + brief(sorted_probabilities[i]);
+  }
+  d.description_ += ")";
+  d.values_ = std::move(sorted_values);
+  return d;
+}
+
+// ---------------------------------------------------------------------------
+// Sampling
+// ---------------------------------------------------------------------------
+
+// The smallest x with F(x) >= u. u <= 0 and u >= 1 give the support bounds
+// (the limits of the inverse CDF); NaN propagates.
+double Distribution::quantile(double u) const {
+  if (std::isnan(u)) return kNaN;
+  if (u <= 0.0) return min();
+  if (u >= 1.0) return max();
+  switch (family_) {
+    case DistributionFamily::Constant:
+      return a_;
+    case DistributionFamily::Normal:
+      return a_ + b_ * standard_normal_quantile(u);
+    case DistributionFamily::LogNormal:
+      return a_ * std::exp(b_ * standard_normal_quantile(u));
+    case DistributionFamily::Uniform:
+      // min + (max-min) u can round above max when u is within an ulp of 1.
+      return std::min(a_ + (b_ - a_) * u, b_);
+    case DistributionFamily::Triangular: {
+      // Inverse of the piecewise-quadratic CDF (Johnson, Kotz & Balakrishnan,
+      // vol. 2, ch. 26.9): below F(mode) = (mode-min)/(max-min) the left
+      // branch, above it the right branch written in 1-u for tail accuracy.
+      const double range = c_ - a_;
+      const double at_mode = (b_ - a_) / range;
+      if (u < at_mode) return std::max(a_, a_ + std::sqrt(u * range * (b_ - a_)));
+      return std::min(c_, c_ - std::sqrt((1.0 - u) * range * (c_ - b_)));
+    }
+    case DistributionFamily::Pert:
+    case DistributionFamily::Beta:
+      return std::min(c_ + (d_ - c_) * boost::math::ibeta_inv(a_, b_, u, QuietPolicy()), d_);
+    case DistributionFamily::Bernoulli:
+      // F(0) = 1-p, so the smallest x with F(x) >= u is 1 exactly when u > 1-p.
+      return u > 1.0 - a_ ? 1.0 : 0.0;
+    case DistributionFamily::Discrete: {
+      // First value whose cumulative probability reaches u.
+      const auto it = std::lower_bound(cumulative_.begin(), cumulative_.end(), u);
+      const auto index = static_cast<std::size_t>(it - cumulative_.begin());
+      return index < values_.size() ? values_[index] : b_;
+    }
+  }
+  return kNaN;
+}
+
+// Normal and lognormal are defined through the standard normal score itself
+// (X = mean + sd Z, X = median exp(sigma Z)), so they skip Phi and Phi^-1:
+// cheaper, and exact in the tails where Phi(z) would round to 1.
+double Distribution::from_normal_score(double z) const {
+  switch (family_) {
+    case DistributionFamily::Normal:
+      return a_ + b_ * z;
+    case DistributionFamily::LogNormal:
+      return a_ * std::exp(b_ * z);
+    default:
+      return quantile(standard_normal_cdf(z));
+  }
+}
+
+// The block forms loop over the scalar ones so results are bit-identical
+// whatever the block size; a later optimisation must keep that property.
+void Distribution::quantile_block(const double* u, double* x, std::size_t n) const {
+  for (std::size_t i = 0; i < n; ++i) x[i] = quantile(u[i]);
+}
+
+void Distribution::from_normal_score_block(const double* z, double* x, std::size_t n) const {
+  for (std::size_t i = 0; i < n; ++i) x[i] = from_normal_score(z[i]);
+}
+
+bool Distribution::prefers_normal_score() const {
+  return family_ == DistributionFamily::Normal || family_ == DistributionFamily::LogNormal;
+}
+
+// ---------------------------------------------------------------------------
+// CDF and moments
+// ---------------------------------------------------------------------------
+
+double Distribution::cdf(double x) const {
+  if (std::isnan(x)) return kNaN;
+  switch (family_) {
+    case DistributionFamily::Constant:
+      return x < a_ ? 0.0 : 1.0;
+    case DistributionFamily::Normal:
+      return standard_normal_cdf((x - a_) / b_);
+    case DistributionFamily::LogNormal:
+      if (x <= 0.0) return 0.0;
+      if (x == kInfinity) return 1.0;
+      return standard_normal_cdf((std::log(x) - c_) / b_);
+    case DistributionFamily::Uniform:
+      if (x <= a_) return 0.0;
+      if (x >= b_) return 1.0;
+      return (x - a_) / (b_ - a_);
+    case DistributionFamily::Triangular: {
+      if (x <= a_) return 0.0;
+      if (x >= c_) return 1.0;
+      const double range = c_ - a_;
+      if (x <= b_) return (x - a_) * (x - a_) / (range * (b_ - a_));
+      return 1.0 - (c_ - x) * (c_ - x) / (range * (c_ - b_));
+    }
+    case DistributionFamily::Pert:
+    case DistributionFamily::Beta:
+      if (x <= c_) return 0.0;
+      if (x >= d_) return 1.0;
+      return boost::math::ibeta(a_, b_, (x - c_) / (d_ - c_), QuietPolicy());
+    case DistributionFamily::Bernoulli:
+      if (x < 0.0) return 0.0;
+      if (x < 1.0) return 1.0 - a_;
+      return 1.0;
+    case DistributionFamily::Discrete: {
+      // Cumulative probability of the last value <= x.
+      const auto it = std::upper_bound(values_.begin(), values_.end(), x);
+      if (it == values_.begin()) return 0.0;
+      return cumulative_[static_cast<std::size_t>(it - values_.begin()) - 1];
+    }
+  }
+  return kNaN;
+}
+
+double Distribution::mean() const {
+  switch (family_) {
+    case DistributionFamily::Constant:
+      return a_;
+    case DistributionFamily::Normal:
+      return a_;
+    case DistributionFamily::LogNormal:
+      return a_ * std::exp(0.5 * b_ * b_);  // median e^(sigma^2/2)
+    case DistributionFamily::Uniform:
+      return 0.5 * (a_ + b_);
+    case DistributionFamily::Triangular:
+      return (a_ + b_ + c_) / 3.0;
+    case DistributionFamily::Pert:
+    case DistributionFamily::Beta:
+      return c_ + (d_ - c_) * a_ / (a_ + b_);  // min + (max-min) alpha/(alpha+beta)
+    case DistributionFamily::Bernoulli:
+      return a_;
+    case DistributionFamily::Discrete:
+      return c_;
+  }
+  return kNaN;
+}
+
+double Distribution::variance() const {
+  switch (family_) {
+    case DistributionFamily::Constant:
+      return 0.0;
+    case DistributionFamily::Normal:
+      return b_ * b_;
+    case DistributionFamily::LogNormal: {
+      // median^2 e^(sigma^2) (e^(sigma^2) - 1); expm1 keeps small sigma accurate.
+      const double s2 = b_ * b_;
+      return a_ * a_ * std::exp(s2) * std::expm1(s2);
+    }
+    case DistributionFamily::Uniform:
+      return (b_ - a_) * (b_ - a_) / 12.0;
+    case DistributionFamily::Triangular:
+      // (a^2 + b^2 + c^2 - ab - ac - bc)/18, written in differences from min
+      // so that a location shift does not cancel digits.
+      {
+        const double m = b_ - a_, r = c_ - a_;
+        return (m * m + r * r - m * r) / 18.0;
+      }
+    case DistributionFamily::Pert:
+    case DistributionFamily::Beta: {
+      // (max-min)^2 alpha beta / ((alpha+beta)^2 (alpha+beta+1))
+      const double range = d_ - c_, sum = a_ + b_;
+      return range * range * a_ * b_ / (sum * sum * (sum + 1.0));
+    }
+    case DistributionFamily::Bernoulli:
+      return a_ * (1.0 - a_);
+    case DistributionFamily::Discrete:
+      return d_;
+  }
+  return kNaN;
+}
+
+double Distribution::min() const {
+  switch (family_) {
+    case DistributionFamily::Constant:
+      return a_;
+    case DistributionFamily::Normal:
+      return -kInfinity;
+    case DistributionFamily::LogNormal:
+      return 0.0;
+    case DistributionFamily::Uniform:
+    case DistributionFamily::Triangular:
+      return a_;
+    case DistributionFamily::Pert:
+    case DistributionFamily::Beta:
+      return c_;
+    case DistributionFamily::Bernoulli:
+      return a_ < 1.0 ? 0.0 : 1.0;  // p = 1 puts all mass on 1
+    case DistributionFamily::Discrete:
+      return a_;
+  }
+  return kNaN;
+}
+
+double Distribution::max() const {
+  switch (family_) {
+    case DistributionFamily::Constant:
+      return a_;
+    case DistributionFamily::Normal:
+    case DistributionFamily::LogNormal:
+      return kInfinity;
+    case DistributionFamily::Uniform:
+      return b_;
+    case DistributionFamily::Triangular:
+      return c_;
+    case DistributionFamily::Pert:
+    case DistributionFamily::Beta:
+      return d_;
+    case DistributionFamily::Bernoulli:
+      return a_ > 0.0 ? 1.0 : 0.0;  // p = 0 puts all mass on 0
+    case DistributionFamily::Discrete:
+      return b_;
+  }
+  return kNaN;
+}
+
+std::string Distribution::describe() const { return description_; }
+
+}  // namespace mcrisk::model

@@ -1,0 +1,167 @@
+#include "mcrisk/simulation/trial_block.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mcrisk::simulation {
+
+TrialBlock::TrialBlock(const EvaluationPlan& plan, std::size_t capacity)
+    : plan_(plan),
+      capacity_(capacity),
+      uniforms_(plan.dimension_count * capacity),
+      normal_scores_(plan.copula_components.size() * capacity),
+      columns_(plan.column_count * capacity),
+      column_pointers_(plan.column_count),
+      scratch_(std::max<std::size_t>(plan.max_scratch_per_lane, 1) * capacity),
+      term_(capacity),
+      gross_(plan.option_count * plan.year_count * capacity),
+      cost_(gross_.size()),
+      net_(gross_.size()),
+      retention_(gross_.size()),
+      total_net_(plan.option_count * capacity),
+      npv_(total_net_.size()) {
+  for (std::size_t c = 0; c < plan.column_count; ++c) column_pointers_[c] = columns_.data() + c * capacity;
+}
+
+void TrialBlock::evaluate(const sampling::IndependentSampler& sampler, std::uint64_t first_trial, std::size_t n) {
+  n_ = n;
+  sampler.fill(first_trial, n, uniforms_.data(), capacity_);
+  transform_drivers();
+  run_programs();
+  apply_events();
+  combine();
+}
+
+void TrialBlock::evaluate_planned() {
+  n_ = 1;
+  for (std::size_t c = 0; c < plan_.component_count; ++c) columns_[c * capacity_] = plan_.planned_components[c];
+  // Uniforms of 1 never fall below a hazard: no event happens in the plan.
+  std::fill(uniforms_.begin(), uniforms_.end(), 1.0);
+  run_programs();
+  apply_events();
+  combine();
+}
+
+// Unit cube -> drivers. Correlated components: z = Phi^-1(u), z' = L z (the
+// Gaussian copula), then each marginal from z'. AR(1) series read their
+// innovation's normal score, so correlating year 1 of a series correlates its
+// first innovation, as R1 specifies.
+void TrialBlock::transform_drivers() {
+  const std::size_t k = plan_.copula_components.size();
+  for (std::size_t row = 0; row < k; ++row) {
+    const double* u = uniforms_.data() + plan_.copula_components[row] * capacity_;
+    double* z = normal_scores_.data() + row * capacity_;
+    for (std::size_t i = 0; i < n_; ++i) z[i] = model::standard_normal_quantile(u[i]);
+  }
+  // In place, from the last row up: row r only needs rows <= r of the old scores.
+  for (std::size_t row = k; row-- > 0;) {
+    double* z_row = normal_scores_.data() + row * capacity_;
+    for (std::size_t i = 0; i < n_; ++i) {
+      double sum = 0.0;
+      for (std::size_t j = 0; j <= row; ++j) {
+        sum += plan_.copula_cholesky(Eigen::Index(row), Eigen::Index(j)) * normal_scores_[j * capacity_ + i];
+      }
+      term_[i] = sum;
+    }
+    std::copy(term_.begin(), term_.begin() + std::ptrdiff_t(n_), z_row);
+  }
+
+  for (std::size_t c = 0; c < plan_.component_count; ++c) {
+    const ComponentTransform& transform = plan_.transforms[c];
+    const double* u = uniforms_.data() + c * capacity_;
+    double* x = columns_.data() + c * capacity_;
+    const bool correlated = transform.copula_position != kNotInCopula;
+    const double* z = correlated ? normal_scores_.data() + transform.copula_position * capacity_ : nullptr;
+    switch (transform.kind) {
+      case ComponentTransform::Kind::Marginal:
+        if (correlated && transform.marginal.prefers_normal_score()) {
+          transform.marginal.from_normal_score_block(z, x, n_);
+        } else if (correlated) {
+          for (std::size_t i = 0; i < n_; ++i) x[i] = transform.marginal.quantile(model::standard_normal_cdf(z[i]));
+        } else if (transform.marginal.prefers_normal_score()) {
+          for (std::size_t i = 0; i < n_; ++i) x[i] = transform.marginal.from_normal_score(model::standard_normal_quantile(u[i]));
+        } else {
+          transform.marginal.quantile_block(u, x, n_);
+        }
+        break;
+      case ComponentTransform::Kind::Ar1Start:
+        for (std::size_t i = 0; i < n_; ++i) {
+          const double score = correlated ? z[i] : model::standard_normal_quantile(u[i]);
+          x[i] = transform.ar_mean + transform.ar_sd * score;
+        }
+        break;
+      case ComponentTransform::Kind::Ar1Step: {
+        const double* previous = x - capacity_;
+        const double innovation_sd = transform.ar_sd * std::sqrt(1.0 - transform.ar_rho * transform.ar_rho);
+        for (std::size_t i = 0; i < n_; ++i) {
+          const double score = correlated ? z[i] : model::standard_normal_quantile(u[i]);
+          x[i] = transform.ar_mean + transform.ar_rho * (previous[i] - transform.ar_mean) + innovation_sd * score;
+        }
+        break;
+      }
+    }
+  }
+}
+
+void TrialBlock::run_programs() {
+  for (const ColumnProgram& program : plan_.programs) {
+    program.program.evaluate(column_pointers_, n_, columns_.data() + program.output_column * capacity_, scratch_.data());
+  }
+}
+
+void TrialBlock::apply_events() {
+  std::fill(retention_.begin(), retention_.end(), 1.0);
+  std::fill(cost_.begin(), cost_.end(), 0.0);
+  for (const EventSlotExposure& exposure : plan_.event_exposures) {
+    const double* cost_values = exposure.cost_is_column ? columns_.data() + exposure.cost_column * capacity_ : nullptr;
+    for (std::size_t i = 0; i < n_; ++i) {
+      double retained = 1.0;  // (1 - loss fraction)^(occurrences before this year)
+      bool occurred = false;
+      for (std::size_t t = 0; t < plan_.year_count; ++t) {
+        retention_[index(exposure.option, t, i)] *= retained;
+        if (occurred && !exposure.recurs) continue;
+        if (uniforms_[(exposure.first_dimension + t) * capacity_ + i] < exposure.hazard[t]) {
+          occurred = true;
+          retained *= exposure.retention_after;
+          cost_[index(exposure.option, t, i)] += cost_values ? cost_values[i] : exposure.cost_constant;
+        }
+      }
+    }
+  }
+}
+
+void TrialBlock::sum_terms(const std::vector<ProductTerm>& terms, std::vector<double>& into) {
+  for (const ProductTerm& term : terms) {
+    std::fill(term_.begin(), term_.begin() + std::ptrdiff_t(n_), term.coefficient);
+    for (std::uint32_t f = 0; f < term.factor_count; ++f) {
+      const double* factor = column_pointers_[plan_.factor_columns[term.first_factor + f]];
+      for (std::size_t i = 0; i < n_; ++i) term_[i] *= factor[i];
+    }
+    double* sum = into.data() + index(term.option, term.year, 0);
+    for (std::size_t i = 0; i < n_; ++i) sum[i] += term_[i];
+  }
+}
+
+void TrialBlock::combine() {
+  std::fill(gross_.begin(), gross_.end(), 0.0);
+  sum_terms(plan_.savings_terms, gross_);
+  sum_terms(plan_.cost_terms, cost_);
+  for (std::size_t o = 0; o < plan_.option_count; ++o) {
+    double* total = total_net_.data() + o * capacity_;
+    double* npv = npv_.data() + o * capacity_;
+    std::fill(total, total + n_, 0.0);
+    std::fill(npv, npv + n_, 0.0);
+    for (std::size_t t = 0; t < plan_.year_count; ++t) {
+      const std::size_t base = index(o, t, 0);
+      const double divisor = plan_.discount_divisor[t];
+      for (std::size_t i = 0; i < n_; ++i) {
+        gross_[base + i] *= retention_[base + i];
+        net_[base + i] = gross_[base + i] - cost_[base + i];
+        total[i] += net_[base + i];
+        npv[i] += net_[base + i] / divisor;
+      }
+    }
+  }
+}
+
+}  // namespace mcrisk::simulation
