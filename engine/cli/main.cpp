@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
   CLI::App app{"mcrisk: Monte Carlo risk appraisal of service delivery options"};
   app.set_version_flag("--version", std::string("mcrisk ") + mcrisk::kEngineVersion);
   app.require_subcommand(1);
+  app.fallthrough();  // --log-level may come after the subcommand too
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 

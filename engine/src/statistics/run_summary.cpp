@@ -24,6 +24,13 @@ RunSummary summarise_run(const model::Model& model, const simulation::Evaluation
   for (std::size_t o = 0; o < outputs.options; ++o) totals.emplace_back(outputs.total_net_of(o), n);
   const std::vector<double> best = probability_best(totals);
 
+  // Rank each sample once (drivers and option totals), then correlate ranks.
+  std::vector<std::vector<double>> driver_ranks(outputs.components), total_ranks(outputs.options);
+  tbb::parallel_for(std::size_t{0}, outputs.components + outputs.options, [&](std::size_t k) {
+    if (k < outputs.components) driver_ranks[k] = ranks({outputs.driver_of(k), n});
+    else total_ranks[k - outputs.components] = ranks(totals[k - outputs.components]);
+  });
+
   summary.options.resize(outputs.options);
   // Options are independent summaries; each is computed alone, so parallelism cannot change a bit.
   tbb::parallel_for(std::size_t{0}, outputs.options, [&](std::size_t o) {
@@ -43,7 +50,7 @@ RunSummary summarise_run(const model::Model& model, const simulation::Evaluation
       option.by_year.push_back(year);
     }
     for (std::size_t c = 0; c < outputs.components; ++c) {
-      const double rho = spearman({outputs.driver_of(c), n}, totals[o]);
+      const double rho = pearson_of_ranks(driver_ranks[c], total_ranks[o]);
       option.drivers.push_back({model.components[c].label, std::isfinite(rho) ? rho : 0.0});
     }
     std::stable_sort(option.drivers.begin(), option.drivers.end(), [](const DriverInfluence& a, const DriverInfluence& b) {

@@ -97,7 +97,10 @@ std::vector<double> ranks(std::span<const double> values) {
   const std::size_t n = values.size();
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  // Ties are broken by index so the order (and the ranks) never depend on the sort's internals.
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return values[a] < values[b] || (values[a] == values[b] && a < b);
+  });
   std::vector<double> result(n);
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i;
@@ -112,10 +115,15 @@ std::vector<double> ranks(std::span<const double> values) {
 double spearman(std::span<const double> x, std::span<const double> y) {
   if (x.size() != y.size()) throw std::invalid_argument("spearman needs samples of equal length");
   if (x.size() < 2) return 0.0;
-  const auto rx = ranks(x), ry = ranks(y);
-  const double mean = (double(x.size()) + 1.0) / 2.0;  // the mean of average ranks is always (n+1)/2
+  return pearson_of_ranks(ranks(x), ranks(y));
+}
+
+double pearson_of_ranks(std::span<const double> rx, std::span<const double> ry) {
+  if (rx.size() != ry.size()) throw std::invalid_argument("pearson_of_ranks needs rank vectors of equal length");
+  if (rx.size() < 2) return 0.0;
+  const double mean = (double(rx.size()) + 1.0) / 2.0;  // the mean of average ranks is always (n+1)/2
   double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
+  for (std::size_t i = 0; i < rx.size(); ++i) {
     sxy += (rx[i] - mean) * (ry[i] - mean);
     sxx += (rx[i] - mean) * (rx[i] - mean);
     syy += (ry[i] - mean) * (ry[i] - mean);

@@ -57,4 +57,7 @@ std::vector<double> ranks(std::span<const double> values);
 //! Spearman's rank correlation (Pearson correlation of average ranks); 0 if either is constant.
 double spearman(std::span<const double> x, std::span<const double> y);
 
+//! Spearman's correlation from ranks already computed with ranks() (to rank each sample once).
+double pearson_of_ranks(std::span<const double> rx, std::span<const double> ry);
+
 }  // namespace mcrisk::statistics
