@@ -2,7 +2,7 @@
 // Arithmetic expressions of drivers: parsed once from config text, resolved
 // against a model's symbols, compiled to a flat program that is evaluated over
 // blocks of trials (structure of arrays) with no parsing or allocation per
-// trial. The grammar is documented in docs/config-language.md#expressions.
+// trial. The grammar is documented in docs/expressions.md.
 
 #include <cstddef>
 #include <functional>

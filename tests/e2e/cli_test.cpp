@@ -1,0 +1,153 @@
+// The mcrisk command as a risk manager runs it: exit codes, printed output and
+// the files it writes.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CommandResult run_mcrisk(const std::string& arguments) {
+  const std::string command = std::string(MCRISK_BINARY) + " " + arguments + " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  while (fgets(buffer.data(), int(buffer.size()), pipe)) result.output += buffer.data();
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+const std::string kR1 = std::string(MCRISK_SOURCE_DIR) + "/configs/triborough_2010.yaml";
+
+fs::path fresh_directory(const std::string& name) {
+  const fs::path directory = fs::temp_directory_path() / ("mcrisk_e2e_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(directory);
+  return directory;
+}
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+TEST(Cli, CheckPrintsAnOutlineAndSucceeds) {
+  const auto result = run_mcrisk("check " + kR1);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("realisation over cluster"), std::string::npos);
+  EXPECT_NE(result.output.find("partner_withdrawal"), std::string::npos);
+  EXPECT_NE(result.output.find(": OK"), std::string::npos);
+}
+
+TEST(Cli, PlanPrintsTheReportsTotals) {
+  const auto result = run_mcrisk("plan " + kR1);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  for (const char* total : {"757,840", "1,162,640", "2,195,020", "2,614,020"}) {
+    EXPECT_NE(result.output.find(total), std::string::npos) << total;
+  }
+}
+
+TEST(Cli, RunWritesSummaryJsonAndCsvWithTheDocumentedShape) {
+  const fs::path out = fresh_directory("run");
+  const auto result = run_mcrisk("run " + kR1 + " --trials 4000 --seed 5 --threads 2 --out " + out.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("P(loss)"), std::string::npos);
+  const auto summary = read_json(out / "summary.json");
+  EXPECT_EQ(summary["schema"], "mcrisk.summary/1");
+  EXPECT_EQ(summary["model"]["config_sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(summary["run"]["trials"], 4000);
+  EXPECT_EQ(summary["run"]["seed"], 5);
+  EXPECT_EQ(summary["run"]["threads"], 2);
+  EXPECT_EQ(summary["run"]["sampling"], "mc");
+  EXPECT_TRUE(summary["run"].contains("engine_version"));
+  EXPECT_TRUE(summary["run"].contains("wall_seconds"));
+  for (const char* id : {"1A", "1B", "2", "3"}) {
+    const auto& option = summary["options"][id];
+    for (const char* measure : {"total_net", "npv"}) {
+      const auto& s = option[measure];
+      for (const char* key : {"mean", "mean_se", "sd", "prob_loss", "expected_shortfall_5"}) EXPECT_TRUE(s[key].is_number()) << id << measure << key;
+      EXPECT_EQ(s["mean_ci95"].size(), 2u);
+      EXPECT_LT(s["mean_ci95"][0].get<double>(), s["mean_ci95"][1].get<double>());
+      for (const char* p : {"P5", "P10", "P50", "P80", "P90", "P95"}) EXPECT_TRUE(s["percentiles"][p].is_number()) << p;
+      EXPECT_LE(s["percentiles"]["P5"].get<double>(), s["percentiles"]["P95"].get<double>());
+    }
+    EXPECT_GE(option["prob_best"].get<double>(), 0.0);
+    ASSERT_EQ(option["by_year"].size(), 4u);
+    EXPECT_EQ(option["by_year"][0]["year"], "2010/11");
+    EXPECT_TRUE(option["by_year"][3]["net"]["P90"].is_number());
+  }
+  double best = 0;
+  for (const char* id : {"1A", "1B", "2", "3"}) best += summary["options"][id]["prob_best"].get<double>();
+  EXPECT_NEAR(best, 1.0, 1e-12);
+
+  std::ifstream csv(out / "summary.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("option,measure,planned,mean", 0), 0u) << header;
+  int rows = 0;
+  for (std::string line; std::getline(csv, line);) ++rows;
+  EXPECT_EQ(rows, 8);
+  // Nothing half-written is left behind.
+  for (const auto& entry : fs::directory_iterator(out)) EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos);
+  fs::remove_all(out);
+}
+
+TEST(Cli, SameSeedGivesIdenticalSummariesOnDifferentThreadCounts) {
+  const fs::path a = fresh_directory("a"), b = fresh_directory("b");
+  ASSERT_EQ(run_mcrisk("run " + kR1 + " -q --trials 3000 --seed 9 --threads 1 --out " + a.string()).exit_code, 0);
+  ASSERT_EQ(run_mcrisk("run " + kR1 + " -q --trials 3000 --seed 9 --threads 2 --out " + b.string()).exit_code, 0);
+  auto ja = read_json(a / "summary.json"), jb = read_json(b / "summary.json");
+  EXPECT_EQ(ja["options"], jb["options"]);
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+TEST(Cli, ReplayPrintsDriversAndEachOptionsYears) {
+  const auto result = run_mcrisk("replay " + kR1 + " --seed 3 --trial 17");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("Trial 17 of seed 3"), std::string::npos);
+  EXPECT_NE(result.output.find("grant_cut"), std::string::npos);
+  EXPECT_NE(result.output.find("Option 3"), std::string::npos);
+}
+
+TEST(Cli, ConfigErrorsExitNonZeroNamingFileLineAndKey) {
+  const fs::path directory = fresh_directory("bad");
+  fs::create_directories(directory);
+  const fs::path bad = directory / "bad.yaml";
+  std::ifstream in(kR1);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str();
+  const std::string from = "{type: pert, min: 0.00, mode: 0.10, max: 0.35}";
+  ASSERT_NE(yaml.find(from), std::string::npos);
+  yaml.replace(yaml.find(from), from.size(), "{type: pert, min: 0.00, mode: 0.50, max: 0.35}");
+  std::ofstream(bad) << yaml;
+  const auto result = run_mcrisk("check " + bad.string());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find(bad.string() + ":"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("drivers.grant_cut.distribution"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("mode"), std::string::npos) << result.output;
+  fs::remove_all(directory);
+}
+
+TEST(Cli, MissingConfigAndBadUsageFail) {
+  EXPECT_NE(run_mcrisk("run /nonexistent/model.yaml").exit_code, 0);
+  EXPECT_NE(run_mcrisk("run").exit_code, 0);
+  EXPECT_NE(run_mcrisk("frobnicate").exit_code, 0);
+}
+
+}  // namespace
