@@ -1,6 +1,7 @@
 // The mcrisk command: check, plan, run and replay a model config.
 
 #include <CLI/CLI.hpp>
+#include <tbb/task_arena.h>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -11,7 +12,6 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
-#include <thread>
 
 #include "mcrisk/config/config_error.h"
 #include "mcrisk/config/model_loader.h"
@@ -67,8 +67,17 @@ void print_outline(const LoadedModel& loaded) {
   if (!m.correlations.empty()) {
     fmt::print("\nCorrelations of normal scores (Gaussian copula, {} components{}):\n", loaded.plan.copula_components.size(),
                loaded.plan.copula_repaired ? ", repaired to the nearest valid matrix" : "");
+    const auto& plan = loaded.plan;
     for (const auto& entry : m.correlations) {
-      fmt::print("  {} ~ {}: {:g}\n", m.components[entry.first].label, m.components[entry.second].label, entry.rho);
+      fmt::print("  {} ~ {}: {:g}", m.components[entry.first].label, m.components[entry.second].label, entry.rho);
+      if (plan.copula_repaired) {
+        // Show what the run will use beside what the config says.
+        const auto row = [&](std::size_t component) {
+          return Eigen::Index(std::find(plan.copula_components.begin(), plan.copula_components.end(), component) - plan.copula_components.begin());
+        };
+        fmt::print(" (repaired: {:.4f})", plan.copula_correlation(row(entry.first), row(entry.second)));
+      }
+      fmt::print("\n");
     }
   }
   if (!m.derived.empty()) {
@@ -108,8 +117,11 @@ void print_outline(const LoadedModel& loaded) {
     for (const auto& exposure : option.events) {
       std::vector<std::string> slots;
       for (std::size_t slot : exposure.slots) slots.push_back(m.find_set(m.events[exposure.event].slot_set)->elements[slot]);
-      fmt::print("      {}: slots {}, hazard {:g}/year, loss fraction {:g}\n", m.events[exposure.event].name, join(slots), exposure.hazard.back(),
-                 exposure.loss_fraction);
+      const model::EventType& event = m.events[exposure.event];
+      std::vector<std::string> hazards;
+      for (std::size_t t = 0; t < m.years.size(); ++t)
+        if (event.at_risk[t]) hazards.push_back(fmt::format("{} {:g}", m.years[t], exposure.hazard[t]));
+      fmt::print("      {}: slots {}; hazard per year {}; loss fraction {:g}\n", event.name, join(slots), join(hazards), exposure.loss_fraction);
     }
   }
   const auto& plan = loaded.plan;
@@ -183,6 +195,9 @@ int main(int argc, char** argv) {
 
   try {
     LoadedModel loaded = load(config_path);
+    spdlog::info("{}: {} drivers ({} components), {} options, {} unit-cube dimensions, {} computed columns", config_path,
+                 loaded.model.drivers.size(), loaded.model.components.size(), loaded.model.options.size(),
+                 loaded.plan.dimension_count, loaded.plan.programs.size());
     if (*check) {
       print_outline(loaded);
       fmt::print("\n{}: OK\n", config_path);
@@ -205,13 +220,18 @@ int main(int argc, char** argv) {
     settings.threads = threads;
     ProgressLine progress;
     if (!quiet) settings.progress = [&progress](std::size_t done, std::size_t total) { progress.update(done, total); };
-    spdlog::info("running {} trials with seed {}", settings.trials, settings.seed);
+    // Per-trial outputs are kept for exact percentiles and the driver ranking
+    // (streaming accumulators for flat memory are issue 6's work).
+    const double gigabytes = double(settings.trials) *
+                             double(loaded.plan.option_count * (2 + loaded.plan.year_count) + loaded.plan.component_count) * 8.0 / 1e9;
+    spdlog::info("running {} trials with seed {}; per-trial outputs need {:.2f} GB", settings.trials, settings.seed, gigabytes);
+    if (gigabytes > 4.0) spdlog::warn("{} trials keep {:.1f} GB of per-trial outputs in memory", settings.trials, gigabytes);
     const auto start = std::chrono::steady_clock::now();
     const simulation::TrialOutputs outputs = simulation::simulate(loaded.plan, settings);
     statistics::RunInfo info;
     info.trials = settings.trials;
     info.seed = settings.seed;
-    info.threads = threads > 0 ? threads : int(std::thread::hardware_concurrency());
+    info.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
     info.sampling = sampling;
     info.engine_version = kEngineVersion;
     const statistics::RunSummary summary = statistics::summarise_run(loaded.model, loaded.plan, outputs, info);

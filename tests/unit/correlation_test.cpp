@@ -135,7 +135,7 @@ TEST(CorrelationValidation, RejectsClassicIndefiniteTripleNamingAllThree) {
   EXPECT_TRUE(mentions(*error, "grant_cut, demand, realisation")) << error->what();
   // The eigenvalues are 1.9 (twice) and -0.8, eigenvector (1, -1, 1).
   EXPECT_TRUE(mentions(*error, "smallest eigenvalue -0.8")) << error->what();
-  EXPECT_TRUE(mentions(*error, "`repair: nearest`")) << error->what();
+  EXPECT_TRUE(mentions(*error, "`model.correlation_repair: nearest`")) << error->what();
   EXPECT_EQ(error->involved(), (std::vector<std::string>{"grant_cut", "demand", "realisation"}));
 }
 
@@ -147,6 +147,19 @@ TEST(CorrelationValidation, NamesExactlyTheImpossibleTripleInsideALargerMatrix) 
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->involved(), (std::vector<std::string>{"c", "d", "e"}));
   EXPECT_TRUE(mentions(*error, "correlations among c, d, e are not jointly possible")) << error->what();
+}
+
+// "a" is correlated with "b" (0.3), so the eigenvector of the smallest
+// eigenvalue leans on "a" too (component ~0.17 of the largest); but every
+// triple containing "a" is possible, and the smallest impossible set, the one
+// to report, is {b, c, d}.
+TEST(CorrelationValidation, NamesTheImpossibleTripleAndNotAVariableCorrelatedWithIt) {
+  MatrixXd r = MatrixXd::Identity(4, 4);
+  r.block(1, 1, 3, 3) = classic_indefinite_3x3();
+  r(0, 1) = r(1, 0) = 0.3;
+  const auto error = rejection(r, {"a", "b", "c", "d"});
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->involved(), (std::vector<std::string>{"b", "c", "d"}));
 }
 
 TEST(CorrelationValidation, NamesThePairThatIsPerfectlyCorrelated) {

@@ -553,3 +553,26 @@ TEST(ExpressionEvaluate, IshigamiMatchesDirectComputation) {
 
 }  // namespace
 }  // namespace mcrisk::model
+
+// A constant condition compiles only its chosen branch: names in the other are
+// never resolved, so a subscript that would be out of range there is harmless.
+TEST(ExpressionConstantCondition, UntakenBranchIsNotResolved) {
+  using mcrisk::model::Expression;
+  using mcrisk::model::ExpressionError;
+  using mcrisk::model::ResolvedSymbol;
+  using mcrisk::model::SymbolReference;
+  const auto expression = Expression::parse("if(t > 1, g[t-1], 0)");
+  const auto resolver_at = [](double t) {
+    return [t](const SymbolReference& reference) -> ResolvedSymbol {
+      if (reference.name == "t") return {ResolvedSymbol::Kind::Constant, t, 0};
+      if (reference.name == "g" && reference.index && *reference.index >= 1) return {ResolvedSymbol::Kind::Column, 0, 0};
+      throw ExpressionError("g has no year " + std::to_string(reference.index.value_or(-1)), reference.offset);
+    };
+  };
+  const auto at_one = expression.compile(resolver_at(1));
+  EXPECT_TRUE(at_one.is_constant());
+  EXPECT_EQ(at_one.constant_value(), 0.0);
+  const auto at_two = expression.compile(resolver_at(2));
+  EXPECT_FALSE(at_two.is_constant());
+  EXPECT_EQ(at_two.columns_used(), std::vector<std::size_t>{0});
+}

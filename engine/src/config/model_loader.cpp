@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iomanip>
 #include <set>
@@ -49,7 +50,7 @@ std::string join(const std::vector<std::string>& words) {
 // Everything the loader needs to know while it reads one file.
 class Loader {
  public:
-  Loader(const std::string& text, std::string file) : file_(std::move(file)) {
+  Loader(const std::string& text, std::string file) : file_(std::move(file)), text_(text) {
     try {
       root_ = YAML::Load(text);
     } catch (const YAML::ParserException& error) {
@@ -113,14 +114,18 @@ class Loader {
     if (!node.IsDefined()) return;
     YamlMap section(node, file_, "run", "trials, seed");
     if (const auto trials = section.optional_number("trials")) {
-      if (*trials < 1 || *trials != std::floor(*trials)) {
-        throw ConfigError(section.location("trials"), "expected a whole number of trials >= 1");
+      if (*trials < 1 || *trials != std::floor(*trials) || *trials > 9007199254740992.0) {
+        throw ConfigError(section.location("trials"), "expected a whole number of trials >= 1 (and at most 2^53)");
       }
       model_.run.trials = static_cast<std::size_t>(*trials);
     }
     if (section.has("seed")) {
       const std::string text = section.text("seed");
       try {
+        // stoull would accept "-1" (as 2^64-1) and leading blanks or '+'.
+        if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+          throw std::invalid_argument(text);
+        }
         std::size_t used = 0;
         model_.run.seed = std::stoull(text, &used);
         if (used != text.size()) throw std::invalid_argument(text);
@@ -137,8 +142,8 @@ class Loader {
     YamlMap sets(node, file_, "sets", "set name: [elements]");
     for (const auto& name : sets.keys()) {
       const std::string path = sets.child_path(name);
-      require_identifier(name, sets.location(name), "set name");
-      if (name == "years") throw ConfigError(sets.location(name), "'years' is built in (the model's years); choose another set name");
+      require_identifier(name, key_location(node, name, path), "set name");
+      if (name == "years") throw ConfigError(key_location(node, name, path), "'years' is built in (the model's years); choose another set name");
       const YAML::Node elements = sets.required(name);
       model::IndexSet set{name, read_texts(elements, file_, path), location_of(elements, file_, path)};
       if (set.elements.empty()) throw ConfigError(set.where, "expected at least one element");
@@ -152,7 +157,8 @@ class Loader {
     if (!node.IsDefined()) return;
     YamlMap parameters(node, file_, "parameters", "parameter name: default value");
     for (const auto& name : parameters.keys()) {
-      require_identifier(name, parameters.location(name), "parameter name");
+      parameter_where_[name] = key_location(node, name, parameters.child_path(name));
+      require_identifier(name, parameter_where_[name], "parameter name");
       model_.parameter_defaults[name] = parameters.number(name);
     }
   }
@@ -173,14 +179,17 @@ class Loader {
   }
 
   // Two percentile keys such as p10 and p90, for risk managers who think in ranges.
-  std::vector<std::pair<double, double>> read_percentile_keys(YamlMap& spec) {
+  std::vector<std::pair<double, double>> read_percentile_keys(YamlMap& spec, std::vector<std::string>& keys_read) {
     std::vector<std::pair<double, double>> points;
     for (const auto& key : spec.keys()) {
-      if (key.size() >= 2 && (key[0] == 'p' || key[0] == 'P') &&
-          std::all_of(key.begin() + 1, key.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; })) {
-        const double level = std::stod(key.substr(1));
+      // p<number> only: "p." or "p1.2.3" are left to the unknown-key check (std::stod threw on "p.").
+      if (key.size() < 2 || (key[0] != 'p' && key[0] != 'P') || !std::isdigit(static_cast<unsigned char>(key[1]))) continue;
+      char* end = nullptr;
+      const double level = std::strtod(key.c_str() + 1, &end);
+      if (end == key.c_str() + key.size()) {
         if (level <= 0 || level >= 100) throw ConfigError(spec.location(key), "a percentile key must be between p0 and p100 (exclusive)");
         points.emplace_back(level / 100.0, spec.number(key));
+        keys_read.push_back(key);
       }
     }
     std::sort(points.begin(), points.end());
@@ -195,10 +204,8 @@ class Loader {
     };
     if (type == "constant") return finish(Distribution::constant(spec.number("value")), {"value"});
     if (type == "normal" || type == "lognormal") {
-      const auto points = read_percentile_keys(spec);
       std::vector<std::string> percentile_keys;
-      for (const auto& key : spec.keys())
-        if (key != "type" && (key[0] == 'p' || key[0] == 'P') && key != "planned") percentile_keys.push_back(key);
+      const auto points = read_percentile_keys(spec, percentile_keys);
       if (!points.empty()) {
         if (points.size() != 2) {
           throw ConfigError(spec.location(), "give exactly two percentiles (e.g. p10 and p90), got " + std::to_string(points.size()));
@@ -241,13 +248,14 @@ class Loader {
   }
 
   void read_drivers(YamlMap& top) {
-    YamlMap drivers(top.required("drivers"), file_, "drivers", "driver name: its definition");
+    const YAML::Node drivers_node = top.required("drivers");
+    YamlMap drivers(drivers_node, file_, "drivers", "driver name: its definition");
     for (const auto& name : drivers.keys()) {
-      require_identifier(name, drivers.location(name), "driver name");
-      YamlMap spec(drivers.required(name), file_, drivers.child_path(name), "a driver: distribution, planned...");
       Driver driver;
       driver.name = name;
-      driver.where = spec.location();
+      driver.where = key_location(drivers_node, name, drivers.child_path(name));
+      require_identifier(name, driver.where, "driver name");
+      YamlMap spec(drivers.required(name), file_, drivers.child_path(name), "a driver: distribution, planned...");
       driver.rationale = spec.optional_text("rationale");
       driver.elements = {""};
       if (spec.has("over")) {
@@ -257,11 +265,13 @@ class Loader {
           driver.elements = model_.years;
           if (spec.has("years")) {
             driver.elements = read_texts(spec.required("years"), file_, spec.child_path("years"));
-            for (const auto& label : driver.elements) {
-              if (!model_.year_index(label)) {
-                throw ConfigError(spec.location("years"), "'" + label + "' is not one of the model's years (" + join(model_.years) + ")");
+            for (std::size_t i = 0; i < driver.elements.size(); ++i) {
+              if (!model_.year_index(driver.elements[i])) {
+                throw ConfigError(item_location(spec.required("years"), i, spec.child_path("years")),
+                                  "'" + driver.elements[i] + "' is not one of the model's years (" + join(model_.years) + ")");
               }
             }
+            if (driver.elements.empty()) throw ConfigError(spec.location("years"), "expected at least one year label");
             ensure_distinct(driver.elements, spec.required("years"), spec.child_path("years"), "year");
           }
         } else {
@@ -272,6 +282,10 @@ class Loader {
           }
           driver.elements = set->elements;
         }
+      }
+      if (spec.has("years") && driver.index_set != "years") {
+        throw ConfigError(key_location(drivers.required(name), "years", spec.child_path("years")),
+                          "'years' applies only to a driver over years ('over: years')");
       }
       const std::size_t count = driver.elements.size();
       // The distribution: one for all components, with per-element overrides.
@@ -300,11 +314,12 @@ class Loader {
       if (spec.has("elements")) {
         if (!driver.index_set) throw ConfigError(spec.location("elements"), "'elements' needs a driver over a set ('over:')");
         if (driver.law == model::DriverLaw::Ar1) throw ConfigError(spec.location("elements"), "an ar1 series takes no per-element distributions");
-        YamlMap elements(spec.required("elements"), file_, spec.child_path("elements"), "element: distribution");
+        const YAML::Node elements_node = spec.required("elements");
+        YamlMap elements(elements_node, file_, spec.child_path("elements"), "element: distribution");
         for (const auto& label : elements.keys()) {
           const auto position = std::find(driver.elements.begin(), driver.elements.end(), label);
           if (position == driver.elements.end()) {
-            throw ConfigError(elements.location(label), "'" + label + "' is not an element of " + *driver.index_set + " (" +
+            throw ConfigError(key_location(elements_node, label, elements.child_path(label)), "'" + label + "' is not an element of " + *driver.index_set + " (" +
                                                             join(driver.elements) + ")");
           }
           per_element[std::size_t(position - driver.elements.begin())] =
@@ -407,10 +422,11 @@ class Loader {
         for (std::size_t a = 0; a < components.size(); ++a)
           for (std::size_t b = a + 1; b < components.size(); ++b) add_correlation(components[a], components[b], rho, entry.location("among"), seen);
       } else {
-        const auto pair = read_texts(entry.required("between"), file_, entry.child_path("between"));
+        const YAML::Node between = entry.required("between");
+        const auto pair = read_texts(between, file_, entry.child_path("between"));
         if (pair.size() != 2) throw ConfigError(entry.location("between"), "expected two driver components, e.g. [grant_cut, \"demand_pressure[2011/12]\"]");
-        const auto first = components_named(pair[0], entry.location("between"));
-        const auto second = components_named(pair[1], entry.location("between"));
+        const auto first = components_named(pair[0], item_location(between, 0, entry.child_path("between")));
+        const auto second = components_named(pair[1], item_location(between, 1, entry.child_path("between")));
         if (first.size() != 1 || second.size() != 1) {
           throw ConfigError(entry.location("between"), "'between' takes single components; write driver[element] for a driver over a set");
         }
@@ -423,11 +439,16 @@ class Loader {
   // ---- expressions ------------------------------------------------------
 
   LocatedExpression read_expression(const YAML::Node& node, const std::string& path) {
-    const std::string text = read_text(node, file_, path);
+    std::string text = read_text(node, file_, path);
     LocatedExpression located;
     located.where = location_of(node, file_, path);
     // yaml-cpp tags quoted scalars "!" and plain ones "?": a quote shifts the text one column.
     located.column_offset = node.Tag() == "!" ? 1 : 0;
+    if (place_block_scalar(node, located)) {
+      // A block scalar keeps its leading blank lines and its final line break.
+      text.erase(0, text.find_first_not_of("\r\n"));
+      text.erase(text.find_last_not_of(" \t\r\n") + 1);
+    }
     try {
       located.expression = model::Expression::parse(text);
     } catch (const model::ExpressionError& error) {
@@ -438,23 +459,46 @@ class Loader {
     return located;
   }
 
+  // A block scalar (| or >) is marked at its indicator; its text starts on a later
+  // line, at the block's indentation. (Columns beyond the first line of a
+  // multi-line expression remain approximate.)
+  bool place_block_scalar(const YAML::Node& node, LocatedExpression& located) const {
+    const YAML::Mark mark = node.Mark();
+    if (mark.pos < 0 || std::size_t(mark.pos) >= text_.size() || (text_[std::size_t(mark.pos)] != '|' && text_[std::size_t(mark.pos)] != '>')) return false;
+    int line = mark.line + 1;
+    for (std::size_t end = text_.find('\n', std::size_t(mark.pos)); end != std::string::npos; end = text_.find('\n', end + 1)) {
+      ++line;
+      const std::size_t first = text_.find_first_not_of(' ', end + 1);
+      if (first == std::string::npos) break;
+      if (text_[first] != '\n' && text_[first] != '\r') {
+        located.where.line = line;
+        located.where.column = static_cast<int>(first - end);
+        located.column_offset = 0;
+        break;
+      }
+    }
+    return true;
+  }
+
   void read_derived(YamlMap& top) {
     const YAML::Node node = top.optional("derived");
     if (!node.IsDefined()) return;
     YamlMap derived(node, file_, "derived", "name: expression");
     for (const auto& name : derived.keys()) {
-      require_identifier(name, derived.location(name), "derived quantity name");
+      derived_where_[name] = key_location(node, name, derived.child_path(name));
+      require_identifier(name, derived_where_[name], "derived quantity name");
       model_.derived.push_back({name, read_expression(derived.required(name), derived.child_path(name)), ""});
     }
   }
 
   void read_savings_items(YamlMap& top) {
-    YamlMap items(top.required("savings_items"), file_, "savings_items", "item name: {factors, delay_months}");
+    const YAML::Node items_node = top.required("savings_items");
+    YamlMap items(items_node, file_, "savings_items", "item name: {factors, delay_months}");
     for (const auto& name : items.keys()) {
-      require_identifier(name, items.location(name), "savings item name");
+      require_identifier(name, key_location(items_node, name, items.child_path(name)), "savings item name");
       model::SavingsItem item;
       item.name = name;
-      const YAML::Node node = items.required(name);
+      const YAML::Node node = items.optional(name);  // may be null: a certain item
       item.where = location_of(node, file_, items.child_path(name));
       if (node.IsMap()) {
         YamlMap spec(node, file_, items.child_path(name), "factors, delay_months, description");
@@ -480,7 +524,7 @@ class Loader {
     if (!node.IsDefined()) return;
     YamlMap items(node, file_, "cost_items", "item name: {count, unit_cost} or {amount}");
     for (const auto& name : items.keys()) {
-      require_identifier(name, items.location(name), "cost item name");
+      require_identifier(name, key_location(node, name, items.child_path(name)), "cost item name");
       YamlMap spec(items.required(name), file_, items.child_path(name), "count and unit_cost, or amount");
       model::CostItem item;
       item.name = name;
@@ -500,9 +544,11 @@ class Loader {
 
   std::vector<bool> read_year_mask(const YAML::Node& node, const std::string& path) {
     std::vector<bool> mask(model_.years.size(), false);
-    for (const auto& label : read_texts(node, file_, path)) {
+    const auto labels = read_texts(node, file_, path);
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      const std::string& label = labels[i];
       const auto t = model_.year_index(label);
-      if (!t) throw ConfigError(location_of(node, file_, path), "'" + label + "' is not one of the model's years (" + join(model_.years) + ")");
+      if (!t) throw ConfigError(item_location(node, i, path), "'" + label + "' is not one of the model's years (" + join(model_.years) + ")");
       mask[*t] = true;
     }
     return mask;
@@ -514,7 +560,7 @@ class Loader {
     YamlMap events(node, file_, "events", "event name: {slots, years, cost}");
     std::size_t next_dimension = model_.components.size();
     for (const auto& name : events.keys()) {
-      require_identifier(name, events.location(name), "event name");
+      require_identifier(name, key_location(node, name, events.child_path(name)), "event name");
       YamlMap spec(events.required(name), file_, events.child_path(name), "slots, years, cost, recurs, rationale");
       model::EventType event;
       event.name = name;
@@ -587,10 +633,11 @@ class Loader {
       option.description = spec.optional_text("description");
       option.parameters = model_.parameter_defaults;
       if (spec.has("parameters")) {
-        YamlMap parameters(spec.required("parameters"), file_, spec.child_path("parameters"), "parameter: value");
+        const YAML::Node parameters_node = spec.required("parameters");
+        YamlMap parameters(parameters_node, file_, spec.child_path("parameters"), "parameter: value");
         for (const auto& name : parameters.keys()) {
           if (!model_.parameter_defaults.count(name)) {
-            throw ConfigError(parameters.location(name), "unknown parameter '" + name + "'; declare it with a default under the top-level 'parameters' (declared: " +
+            throw ConfigError(key_location(parameters_node, name, parameters.child_path(name)), "unknown parameter '" + name + "'; declare it with a default under the top-level 'parameters' (declared: " +
                                                              join(keys_of(model_.parameter_defaults)) + ")");
           }
           option.parameters[name] = parameters.number(name);
@@ -598,16 +645,21 @@ class Loader {
       }
       option.planned_savings.assign(model_.savings_items.size(), std::vector<double>(model_.years.size(), 0.0));
       if (spec.has("savings")) {
-        YamlMap savings(spec.required("savings"), file_, spec.child_path("savings"), "savings item: [amount per year]");
+        const YAML::Node savings_node = spec.required("savings");
+        YamlMap savings(savings_node, file_, spec.child_path("savings"), "savings item: [amount per year]");
         for (const auto& item : savings.keys()) {
           const auto index = find_index(model_.savings_items, item);
           if (!index) {
-            throw ConfigError(savings.location(item), "unknown savings item '" + item + "'; items are: " + names_of(model_.savings_items));
+            throw ConfigError(key_location(savings_node, item, savings.child_path(item)), "unknown savings item '" + item + "'; items are: " + names_of(model_.savings_items));
           }
           option.planned_savings[*index] = read_by_year(savings.required(item), savings.child_path(item));
         }
       }
       option.cost_phasing.assign(model_.cost_items.size(), {});
+      if (model_.cost_items.empty() && spec.has("cost_phasing")) {
+        throw ConfigError(key_location(options.required(id), "cost_phasing", spec.child_path("cost_phasing")),
+                          "'cost_phasing' applies only when the model has cost_items");
+      }
       if (!model_.cost_items.empty()) {
         const auto shared = read_phasing(spec.required("cost_phasing"), spec.child_path("cost_phasing"));
         for (auto& phasing : option.cost_phasing) phasing = shared;
@@ -620,28 +672,36 @@ class Loader {
   }
 
   void read_option_events(YamlMap& spec, model::Option& option) {
-    YamlMap events(spec.required("events"), file_, spec.child_path("events"), "event: {slots, hazard, loss_fraction}");
+    const YAML::Node events_node = spec.required("events");
+    YamlMap events(events_node, file_, spec.child_path("events"), "event: {slots, hazard, loss_fraction}");
     for (const auto& name : events.keys()) {
       const auto index = find_index(model_.events, name);
-      if (!index) throw ConfigError(events.location(name), "unknown event '" + name + "'; events are: " + names_of(model_.events));
+      if (!index) throw ConfigError(key_location(events_node, name, events.child_path(name)), "unknown event '" + name + "'; events are: " + names_of(model_.events));
       const model::EventType& event = model_.events[*index];
       const model::IndexSet& slots = *model_.find_set(event.slot_set);
       YamlMap exposure_spec(events.required(name), file_, events.child_path(name), "slots, hazard, loss_fraction");
       model::OptionEventExposure exposure;
       exposure.event = *index;
       exposure.where = exposure_spec.location();
-      for (const auto& label : read_texts(exposure_spec.required("slots"), file_, exposure_spec.child_path("slots"))) {
+      const YAML::Node slots_node = exposure_spec.required("slots");
+      const auto labels = read_texts(slots_node, file_, exposure_spec.child_path("slots"));
+      // A slot listed twice would count its events twice.
+      ensure_distinct(labels, slots_node, exposure_spec.child_path("slots"), "slot");
+      for (std::size_t i = 0; i < labels.size(); ++i) {
+        const std::string& label = labels[i];
         const auto position = std::find(slots.elements.begin(), slots.elements.end(), label);
         if (position == slots.elements.end()) {
-          throw ConfigError(exposure_spec.location("slots"), "'" + label + "' is not an element of " + slots.name + " (" + join(slots.elements) + ")");
+          throw ConfigError(item_location(slots_node, i, exposure_spec.child_path("slots")), "'" + label + "' is not an element of " + slots.name + " (" + join(slots.elements) + ")");
         }
         exposure.slots.push_back(std::size_t(position - slots.elements.begin()));
       }
       const YAML::Node hazard = exposure_spec.required("hazard");
       exposure.hazard = hazard.IsSequence() ? read_by_year(hazard, exposure_spec.child_path("hazard"))
                                             : std::vector<double>(model_.years.size(), read_number(hazard, file_, exposure_spec.child_path("hazard")));
-      for (double h : exposure.hazard) {
-        if (h < 0 || h > 1) throw ConfigError(exposure_spec.location("hazard"), "expected a probability per year between 0 and 1");
+      for (std::size_t t = 0; t < exposure.hazard.size(); ++t) {
+        if (exposure.hazard[t] < 0 || exposure.hazard[t] > 1) {
+          throw ConfigError(item_location(hazard, t, exposure_spec.child_path("hazard")), "expected a probability per year between 0 and 1");
+        }
       }
       exposure.loss_fraction = exposure_spec.optional_number("loss_fraction").value_or(0.0);
       if (exposure.loss_fraction < 0 || exposure.loss_fraction > 1) {
@@ -654,16 +714,35 @@ class Loader {
 
   // ---- helpers ----------------------------------------------------------
 
+  // Location of a mapping's key itself, for errors about a name rather than about its value.
+  SourceLocation key_location(const YAML::Node& mapping, const std::string& key, const std::string& path) const {
+    for (const auto& entry : mapping) {
+      if (entry.first.IsScalar() && entry.first.Scalar() == key) return location_of(entry.first, file_, path);
+    }
+    return location_of(mapping, file_, path);
+  }
+
+  // Location of item i of a list (of the node itself when it is not a list).
+  SourceLocation item_location(const YAML::Node& list, std::size_t i, const std::string& path) const {
+    if (list.IsSequence() && i < list.size()) return location_of(list[i], file_, path + "[" + std::to_string(i) + "]");
+    return location_of(list, file_, path);
+  }
+
   void require_identifier(const std::string& name, const SourceLocation& where, const std::string& what) {
     if (!is_identifier(name)) {
-      throw ConfigError(where, "'" + name + "' is not a valid " + what + ": use letters, digits and _, starting with a letter");
+      throw ConfigError(where, "'" + name + "' is not a valid " + what + ": use letters, digits and _, starting with a letter or _");
+    }
+    // Checked as each name is read, before any expression that uses it is parsed:
+    // t and slot are bound by the compiler; functions and pi by the expression language.
+    if (name == "t" || name == "slot" || model::is_builtin_name(name)) {
+      throw ConfigError(where, "'" + name + "' is reserved in expressions; choose another " + what);
     }
   }
 
   void ensure_distinct(const std::vector<std::string>& labels, const YAML::Node& node, const std::string& path, const std::string& what) {
     std::set<std::string> seen;
-    for (const auto& label : labels) {
-      if (!seen.insert(label).second) throw ConfigError(location_of(node, file_, path), "duplicate " + what + " '" + label + "'");
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      if (!seen.insert(labels[i]).second) throw ConfigError(item_location(node, i, path), "duplicate " + what + " '" + labels[i] + "'");
     }
   }
 
@@ -671,14 +750,12 @@ class Loader {
     // Drivers, derived quantities and parameters share one namespace in expressions.
     std::map<std::string, std::string> owner;
     auto claim = [&](const std::string& name, const std::string& kind, const SourceLocation& where) {
-      static const std::set<std::string> reserved = {"t", "slot", "pi", "min", "max", "clamp", "if", "round", "exp", "log"};
-      if (reserved.count(name)) throw ConfigError(where, "'" + name + "' is reserved in expressions; choose another " + kind + " name");
       const auto [it, fresh] = owner.emplace(name, kind);
       if (!fresh) throw ConfigError(where, "'" + name + "' names both a " + it->second + " and a " + kind + "; names must be unique");
     };
     for (const auto& driver : model_.drivers) claim(driver.name, "driver", driver.where);
-    for (const auto& derived : model_.derived) claim(derived.name, "derived quantity", derived.definition.where);
-    for (const auto& [name, value] : model_.parameter_defaults) claim(name, "parameter", {file_, 0, 0, "parameters." + name});
+    for (const auto& derived : model_.derived) claim(derived.name, "derived quantity", derived_where_.at(derived.name));
+    for (const auto& [name, value] : model_.parameter_defaults) claim(name, "parameter", parameter_where_.at(name));
   }
 
   template <typename T>
@@ -698,12 +775,14 @@ class Loader {
     for (const auto& [key, value] : map) keys.push_back(key);
     return keys;
   }
-  std::string set_names() const { return names_of(model_.sets); }
+  std::string set_names() const { return model_.sets.empty() ? "none are defined" : names_of(model_.sets); }
   std::string driver_names() const { return names_of(model_.drivers); }
 
   std::string file_;
+  std::string text_;  // the config as read, to place expressions written as block scalars
   YAML::Node root_;
   Model model_;
+  std::map<std::string, SourceLocation> parameter_where_, derived_where_;  // where each name is declared
 };
 
 }  // namespace

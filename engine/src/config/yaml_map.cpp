@@ -76,6 +76,17 @@ YamlMap::YamlMap(const YAML::Node& node, std::string file, std::string key_path,
   if (!node_.IsMap()) {
     throw ConfigError(location_of(node_, file_, path_), "expected a mapping (" + what + "), got " + kind_of(node_));
   }
+  // YAML parsers keep only one of two equal keys: a repeated line would be dropped without a word.
+  std::set<std::string> seen;
+  for (const auto& entry : node_) {
+    if (!entry.first.IsScalar()) {
+      throw ConfigError(location_of(entry.first, file_, path_), "expected a name as key, got " + kind_of(entry.first));
+    }
+    const std::string& key = entry.first.Scalar();
+    if (!seen.insert(key).second) {
+      throw ConfigError(location_of(entry.first, file_, child_path(key)), "duplicate key '" + key + "'; each key may be given once");
+    }
+  }
 }
 
 bool YamlMap::has(const std::string& key) const { return node_[key].IsDefined(); }
@@ -92,8 +103,12 @@ SourceLocation YamlMap::location(const std::string& key) const {
 YAML::Node YamlMap::required(const std::string& key) {
   read_.insert(key);
   YAML::Node child = node_[key];
-  if (!child.IsDefined() || child.IsNull()) {
-    throw ConfigError(location(), "missing required key '" + key + "'");
+  if (!child.IsDefined()) throw ConfigError(location(), "missing required key '" + key + "'");
+  if (child.IsNull()) {
+    // The key is there with nothing after it: point at the key, not at the mapping.
+    for (const auto& entry : node_) {
+      if (entry.first.Scalar() == key) throw ConfigError(location_of(entry.first, file_, child_path(key)), "required key '" + key + "' has no value");
+    }
   }
   return child;
 }

@@ -221,7 +221,7 @@ CorrelationError not_positive_definite(const MatrixXd& r, const std::vector<std:
                         " are not jointly possible (the matrix is not positive definite; "
                         "smallest eigenvalue " +
                         rounded_text(smallest_eigenvalue) +
-                        "). Change them, or ask for the nearest valid matrix with `repair: nearest`";
+                        "). Change them, or ask for the nearest valid matrix with `model.correlation_repair: nearest`";
   return CorrelationError(std::move(message), std::move(involved));
 }
 

@@ -857,6 +857,20 @@ class ProgramBuilder {
   }
 
   void emit_operation(const Node& node) {
+    // if/?: with a constant condition compiles only the chosen branch: the other
+    // is never needed (branches have no side effects), so its names are not even
+    // resolved, and if(t > 1, g[t-1], 0) is valid at t = 1.
+    if (node.opcode == Opcode::Select) {
+      const std::size_t condition_start = program_.size();
+      emit(*node.operands[0]);
+      if (program_.size() == condition_start + 1 && program_.back().opcode == Opcode::PushConstant) {
+        const bool take_true = program_.back().constant != 0.0;  // same test as the interpreter
+        program_.pop_back();
+        emit(*node.operands[take_true ? 1 : 2]);
+        return;
+      }
+      program_.resize(condition_start);
+    }
     // starts[i] is where operand i's code begins; operand i spans [starts[i], starts[i+1]).
     std::vector<std::size_t> starts;
     starts.reserve(node.operands.size() + 1);
@@ -942,6 +956,8 @@ void collect_references(const Node& node, std::vector<SymbolReference>& referenc
 }
 
 }  // namespace
+
+bool is_builtin_name(std::string_view name) { return name == kPiName || find_function(name) != nullptr; }
 
 // ---------------------------------------------------------------------------
 // CompiledExpression

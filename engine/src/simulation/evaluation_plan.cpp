@@ -1,5 +1,6 @@
 #include "mcrisk/simulation/evaluation_plan.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -51,6 +52,7 @@ class PlanCompiler {
     plan_.component_count = model_.components.size();
     plan_.column_count = plan_.component_count;
     plan_.dimension_count = model_.dimension_count();
+    check_names();
     compile_transforms();
     compile_copula();
     for (std::size_t t = 0; t < plan_.year_count; ++t) {
@@ -133,6 +135,35 @@ class PlanCompiler {
 
   // ---- expressions --------------------------------------------------------
 
+  // Every name in every expression must exist, also where no option evaluates the
+  // expression (an unused derived quantity, a savings item no option plans): a typo
+  // must not wait for the day the expression is first used.
+  void check_names() const {
+    const auto check = [&](const LocatedExpression& located) {
+      for (const SymbolReference& reference : located.expression.references()) {
+        const std::string& name = reference.name;
+        const bool is_derived = std::any_of(model_.derived.begin(), model_.derived.end(),
+                                            [&](const model::DerivedQuantity& derived) { return derived.name == name; });
+        if (name == "t" || model_.find_driver(name) || is_derived || model_.parameter_defaults.count(name)) continue;
+        SourceLocation where = located.where;
+        where.column += located.column_offset + static_cast<int>(reference.offset);
+        throw ConfigError(where, "unknown name '" + name + "'; expected a driver, derived quantity or parameter (" + known_names() +
+                                     "), or t in '" + located.expression.text() + "'");
+      }
+    };
+    for (const auto& derived : model_.derived) check(derived.definition);
+    for (const auto& item : model_.savings_items) {
+      for (const auto& factor : item.factors) check(factor);
+      if (item.delay_months) check(*item.delay_months);
+    }
+    for (const auto& item : model_.cost_items) {
+      for (const auto* part : {&item.count, &item.unit_cost, &item.amount})
+        if (*part) check(**part);
+    }
+    for (const auto& event : model_.events)
+      if (event.cost) check(*event.cost);
+  }
+
   static std::string describe(const InstanceContext& context, const model::Model& model) {
     std::string text;
     if (context.option) text += "option " + context.option->id;
@@ -180,7 +211,8 @@ class PlanCompiler {
         throw ExpressionError("'" + driver.name + "' is indexed over " + *driver.index_set + ", not years: write " + driver.name + "[<element>]", reference.offset);
       }
       if (t < 0 || t != std::floor(t) || t >= double(model_.years.size())) {
-        throw ExpressionError("year index " + std::to_string(t) + " is outside the model's years", reference.offset);
+        throw ExpressionError(fmt::format("year index {:g} is outside the model's years (t = 0 to {})", t, model_.years.size() - 1),
+                              reference.offset);
       }
       const auto element = element_named(model_.years[std::size_t(t)]);
       if (!element) {

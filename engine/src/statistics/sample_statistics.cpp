@@ -20,7 +20,8 @@ double SampleSummary::percentile(double level) const {
 
 double percentile_of_sorted(std::span<const double> sorted, double level) {
   if (sorted.empty()) throw std::invalid_argument("percentile of an empty sample");
-  if (level < 0 || level > 100) throw std::invalid_argument("percentile level outside [0, 100]");
+  // Written so that NaN fails too (it would reach a float-to-integer conversion below).
+  if (!(level >= 0 && level <= 100)) throw std::invalid_argument("percentile level outside [0, 100]");
   const double h = double(sorted.size() - 1) * level / 100.0;
   const auto below = static_cast<std::size_t>(std::floor(h));
   if (below + 1 >= sorted.size()) return sorted.back();
@@ -30,6 +31,8 @@ double percentile_of_sorted(std::span<const double> sorted, double level) {
 
 double expected_shortfall_of_sorted(std::span<const double> sorted, double alpha) {
   if (sorted.empty()) throw std::invalid_argument("expected shortfall of an empty sample");
+  // Outside (0, 1] (or NaN) ceil(alpha N) is not a count of values in the sample.
+  if (!(alpha > 0 && alpha <= 1)) throw std::invalid_argument("expected shortfall level alpha outside (0, 1]");
   const auto count = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(alpha * double(sorted.size()))));
   return accurate_sum(sorted.first(count)) / double(count);
 }

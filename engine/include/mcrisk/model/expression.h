@@ -84,6 +84,10 @@ class CompiledExpression {
   double constant_value_ = 0.0;
 };
 
+//! True for names the expression language itself defines (functions such as
+//! sqrt, and the constant pi): a model may not use them for its own symbols.
+bool is_builtin_name(std::string_view name);
+
 //! A parsed expression (syntax tree), not yet bound to a model.
 class Expression {
  public:

@@ -1,0 +1,279 @@
+// Unit tests of the sample statistics (engine/src/statistics/sample_statistics.cpp)
+// against answers worked out by hand.
+
+#include "mcrisk/statistics/sample_statistics.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+namespace {
+
+using namespace mcrisk::statistics;
+
+constexpr double kTight = 1e-12;
+
+// ---------------------------------------------------------------------------
+// percentile_of_sorted: Hyndman & Fan type 7, h = (N - 1) p.
+// ---------------------------------------------------------------------------
+
+TEST(StatisticsPercentile, Type7InterpolationOnFourValues) {
+  const std::vector<double> x = {1, 2, 3, 4};
+  EXPECT_NEAR(percentile_of_sorted(x, 50), 2.5, kTight);   // h = 1.5
+  EXPECT_NEAR(percentile_of_sorted(x, 10), 1.3, kTight);   // h = 0.3
+  EXPECT_NEAR(percentile_of_sorted(x, 25), 1.75, kTight);  // h = 0.75
+  EXPECT_NEAR(percentile_of_sorted(x, 90), 3.7, kTight);   // h = 2.7
+  EXPECT_EQ(percentile_of_sorted(x, 0), 1.0);
+  EXPECT_EQ(percentile_of_sorted(x, 100), 4.0);
+  EXPECT_NEAR(percentile_of_sorted(x, 100.0 / 3.0), 2.0, kTight);  // h = 1: an order statistic
+}
+
+TEST(StatisticsPercentile, UnevenGapsAndNegativeValues) {
+  const std::vector<double> x = {-10, 0, 5, 105};
+  EXPECT_NEAR(percentile_of_sorted(x, 80), 45.0, kTight);  // h = 2.4: 5 + 0.4 * 100
+  EXPECT_NEAR(percentile_of_sorted(x, 5), -8.5, kTight);   // h = 0.15: -10 + 0.15 * 10
+}
+
+TEST(StatisticsPercentile, SingleElementAndTies) {
+  const std::vector<double> one = {7.5};
+  for (double level : {0.0, 5.0, 50.0, 99.0, 100.0}) EXPECT_EQ(percentile_of_sorted(one, level), 7.5) << level;
+  const std::vector<double> ties = {2, 2, 2};
+  EXPECT_EQ(percentile_of_sorted(ties, 37), 2.0);
+}
+
+TEST(StatisticsPercentile, InvalidInputsThrow) {
+  const std::vector<double> x = {1, 2, 3};
+  EXPECT_THROW((void)percentile_of_sorted(std::span<const double>(), 50), std::invalid_argument);
+  EXPECT_THROW((void)percentile_of_sorted(x, -0.1), std::invalid_argument);
+  EXPECT_THROW((void)percentile_of_sorted(x, 100.1), std::invalid_argument);
+  EXPECT_THROW((void)percentile_of_sorted(x, std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------
+// expected_shortfall_of_sorted: mean of the ceil(alpha N) smallest.
+// ---------------------------------------------------------------------------
+
+TEST(StatisticsExpectedShortfall, MeanOfTheCeilAlphaNSmallest) {
+  std::vector<double> hundred(100);
+  std::iota(hundred.begin(), hundred.end(), 1.0);  // 1..100
+  EXPECT_EQ(expected_shortfall_of_sorted(hundred, 0.05), 3.0);    // 5 smallest: (1+2+3+4+5)/5
+  EXPECT_EQ(expected_shortfall_of_sorted(hundred, 0.10), 5.5);    // 10 smallest
+  EXPECT_EQ(expected_shortfall_of_sorted(hundred, 0.051), 3.5);   // ceil(5.1) = 6 smallest
+  EXPECT_EQ(expected_shortfall_of_sorted(hundred, 1.0), 50.5);    // all of them
+
+  std::vector<double> ten(10);
+  std::iota(ten.begin(), ten.end(), -4.0);  // -4..5
+  EXPECT_EQ(expected_shortfall_of_sorted(ten, 0.05), -4.0);  // ceil(0.5) = 1: the smallest alone
+
+  std::vector<double> twenty_one(21);
+  std::iota(twenty_one.begin(), twenty_one.end(), 0.0);
+  EXPECT_EQ(expected_shortfall_of_sorted(twenty_one, 0.05), 0.5);  // ceil(1.05) = 2
+
+  const std::vector<double> one = {42};
+  EXPECT_EQ(expected_shortfall_of_sorted(one, 0.05), 42.0);
+}
+
+TEST(StatisticsExpectedShortfall, InvalidInputsThrow) {
+  const std::vector<double> x = {1, 2, 3};
+  EXPECT_THROW((void)expected_shortfall_of_sorted(std::span<const double>(), 0.05), std::invalid_argument);
+  // alpha outside (0, 1] would ask for fewer than one or more than N values.
+  EXPECT_THROW((void)expected_shortfall_of_sorted(x, 1.5), std::invalid_argument);
+  EXPECT_THROW((void)expected_shortfall_of_sorted(x, -0.05), std::invalid_argument);
+  EXPECT_THROW((void)expected_shortfall_of_sorted(x, 0.0), std::invalid_argument);
+  EXPECT_THROW((void)expected_shortfall_of_sorted(x, std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------
+// accurate_sum: Neumaier's compensated sum.
+// ---------------------------------------------------------------------------
+
+TEST(StatisticsAccurateSum, RecoversWhatPlainSummationLoses) {
+  const std::vector<double> x = {1e16, 1.0, -1e16};
+  // Plain left-to-right summation loses the 1 (the spacing of doubles at 1e16 is 2).
+  EXPECT_EQ(std::accumulate(x.begin(), x.end(), 0.0), 0.0);
+  EXPECT_EQ(accurate_sum(x), 1.0);
+}
+
+TEST(StatisticsAccurateSum, HandlesASmallTermBeforeALargeOne) {
+  // Kahan's algorithm gets 0 here; Neumaier's compensation (largest magnitude first) gets 2.
+  const std::vector<double> x = {1.0, 1e100, 1.0, -1e100};
+  EXPECT_EQ(accurate_sum(x), 2.0);
+}
+
+TEST(StatisticsAccurateSum, ManySmallValues) {
+  // 0.1 a million times: plain summation drifts to 100000.0000013; the exact sum
+  // of the doubles is 1e5 + 5.6e-12 (0.1 is 0.1000000000000000055...), which
+  // rounds to 1e5, and the compensated sum gets it.
+  const std::vector<double> x(1000000, 0.1);
+  const double plain = std::accumulate(x.begin(), x.end(), 0.0);
+  EXPECT_GT(std::abs(plain - 1e5), 1e-7);
+  EXPECT_EQ(accurate_sum(x), 1e5);
+  EXPECT_EQ(accurate_sum(std::span<const double>()), 0.0);
+}
+
+// ---------------------------------------------------------------------------
+// summarise
+// ---------------------------------------------------------------------------
+
+// {-2, 0, 0, 0, 1, 1, 3, 5}: mean 1, squared deviations 9+1+1+1+0+0+4+16 = 32,
+// sd = sqrt(32 / 7), se = sd / sqrt(8). Sorted as given, N = 8, h = 7 p.
+TEST(StatisticsSummarise, FieldsOfAKnownSample) {
+  const std::vector<double> x = {3, 0, -2, 1, 5, 0, 1, 0};  // deliberately unsorted
+  const SampleSummary s = summarise(x);
+  EXPECT_EQ(s.count, 8u);
+  EXPECT_EQ(s.mean, 1.0);
+  EXPECT_NEAR(s.sd, std::sqrt(32.0 / 7.0), kTight);
+  EXPECT_NEAR(s.mean_se, std::sqrt(32.0 / 7.0) / std::sqrt(8.0), kTight);
+  EXPECT_NEAR(s.mean_ci95_low, 1.0 - 1.959963984540054 * s.mean_se, kTight);
+  EXPECT_NEAR(s.mean_ci95_high, 1.0 + 1.959963984540054 * s.mean_se, kTight);
+  EXPECT_EQ(s.min, -2.0);
+  EXPECT_EQ(s.max, 5.0);
+  // Only -2 is a loss: zeros are not (P(X < 0), strictly).
+  EXPECT_EQ(s.prob_loss, 1.0 / 8.0);
+  // ceil(0.05 * 8) = 1: the smallest value.
+  EXPECT_EQ(s.expected_shortfall_5, -2.0);
+
+  ASSERT_EQ(s.percentiles.size(), std::size(kReportedPercentiles));
+  for (std::size_t i = 0; i < s.percentiles.size(); ++i) EXPECT_EQ(s.percentiles[i].level, kReportedPercentiles[i]);
+  EXPECT_NEAR(s.percentile(5), -1.3, kTight);   // h = 0.35: -2 + 0.35 * 2
+  EXPECT_NEAR(s.percentile(10), -0.6, kTight);  // h = 0.7
+  EXPECT_NEAR(s.percentile(50), 0.5, kTight);   // h = 3.5: 0 + 0.5 * 1
+  EXPECT_NEAR(s.percentile(80), 2.2, kTight);   // h = 5.6: 1 + 0.6 * 2
+  EXPECT_NEAR(s.percentile(90), 3.6, kTight);   // h = 6.3: 3 + 0.3 * 2
+  EXPECT_NEAR(s.percentile(95), 4.3, kTight);   // h = 6.65: 3 + 0.65 * 2
+  EXPECT_THROW((void)s.percentile(42), std::out_of_range);
+}
+
+TEST(StatisticsSummarise, OrderOfTheValuesDoesNotMatterForOrderStatistics) {
+  const std::vector<double> a = {5, -1, 3, 2, 8, 0, 7};
+  std::vector<double> b = a;
+  std::reverse(b.begin(), b.end());
+  const SampleSummary sa = summarise(a), sb = summarise(b);
+  for (std::size_t i = 0; i < sa.percentiles.size(); ++i) EXPECT_EQ(sa.percentiles[i].value, sb.percentiles[i].value);
+  EXPECT_EQ(sa.min, sb.min);
+  EXPECT_EQ(sa.max, sb.max);
+  EXPECT_EQ(sa.expected_shortfall_5, sb.expected_shortfall_5);
+  EXPECT_EQ(sa.prob_loss, sb.prob_loss);
+  EXPECT_NEAR(sa.mean, sb.mean, kTight);
+  EXPECT_NEAR(sa.sd, sb.sd, kTight);
+}
+
+TEST(StatisticsSummarise, SingleValueHasZeroSpread) {
+  const std::vector<double> x = {-3.5};
+  const SampleSummary s = summarise(x);
+  EXPECT_EQ(s.count, 1u);
+  EXPECT_EQ(s.mean, -3.5);
+  EXPECT_EQ(s.sd, 0.0);
+  EXPECT_EQ(s.mean_se, 0.0);
+  EXPECT_EQ(s.mean_ci95_low, -3.5);
+  EXPECT_EQ(s.mean_ci95_high, -3.5);
+  EXPECT_EQ(s.prob_loss, 1.0);
+  EXPECT_EQ(s.expected_shortfall_5, -3.5);
+  for (const auto& p : s.percentiles) EXPECT_EQ(p.value, -3.5);
+}
+
+TEST(StatisticsSummarise, MeanUsesTheCompensatedSum) {
+  const std::vector<double> x = {1e16, 1.0, -1e16};
+  EXPECT_EQ(summarise(x).mean, 1.0 / 3.0);
+}
+
+TEST(StatisticsSummarise, EmptySampleThrows) {
+  EXPECT_THROW((void)summarise(std::span<const double>()), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------
+// probability_best
+// ---------------------------------------------------------------------------
+
+// Trial by trial: 0 -> o1; 1 -> three-way tie (1/3 each); 2 -> o0;
+// 3 -> three-way tie; 4 -> o0 and o1 tie (1/2 each).
+// o0: 1/3 + 1 + 1/3 + 1/2 = 13/6; o1: 1 + 1/3 + 1/3 + 1/2 = 13/6; o2: 2/3. Over 5 trials.
+TEST(StatisticsProbabilityBest, TiesAreSplitEvenly) {
+  const std::vector<double> o0 = {1, 2, 3, 3, 5}, o1 = {2, 2, 1, 3, 5}, o2 = {0, 2, 0, 3, 4};
+  const auto best = probability_best({o0, o1, o2});
+  ASSERT_EQ(best.size(), 3u);
+  EXPECT_NEAR(best[0], 13.0 / 30.0, kTight);
+  EXPECT_NEAR(best[1], 13.0 / 30.0, kTight);
+  EXPECT_NEAR(best[2], 2.0 / 15.0, kTight);
+  EXPECT_NEAR(best[0] + best[1] + best[2], 1.0, kTight);
+}
+
+TEST(StatisticsProbabilityBest, NegativeValuesAndASingleOption) {
+  const std::vector<double> a = {-5, -1, -3, -2}, b = {-4, -2, -3, -9};
+  const auto best = probability_best({a, b});
+  EXPECT_NEAR(best[0], (0 + 1 + 0.5 + 1) / 4.0, kTight);
+  EXPECT_NEAR(best[1], (1 + 0 + 0.5 + 0) / 4.0, kTight);
+  EXPECT_EQ(probability_best({a}), std::vector<double>{1.0});
+  EXPECT_TRUE(probability_best({}).empty());
+}
+
+TEST(StatisticsProbabilityBest, UnequalLengthsThrow) {
+  const std::vector<double> a = {1, 2, 3}, b = {1, 2};
+  EXPECT_THROW((void)probability_best({a, b}), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------
+// ranks, spearman, pearson_of_ranks
+// ---------------------------------------------------------------------------
+
+TEST(StatisticsRanks, TiesShareTheirAverageRank) {
+  // Sorted: 5 (1), 10 (2), 20 20 20 (3, 4, 5 -> 4).
+  const std::vector<double> x = {10, 20, 20, 5, 20};
+  EXPECT_EQ(ranks(x), (std::vector<double>{2, 4, 4, 1, 4}));
+  // Two tied groups: -1 -1 (1.5), 0 (3), 7 7 (4.5).
+  const std::vector<double> y = {7, -1, 0, 7, -1};
+  EXPECT_EQ(ranks(y), (std::vector<double>{4.5, 1.5, 3, 4.5, 1.5}));
+  const std::vector<double> same = {3, 3, 3, 3};
+  EXPECT_EQ(ranks(same), (std::vector<double>{2.5, 2.5, 2.5, 2.5}));
+  EXPECT_EQ(ranks(std::vector<double>{9}), std::vector<double>{1});
+  EXPECT_TRUE(ranks(std::span<const double>()).empty());
+}
+
+TEST(StatisticsSpearman, MonotoneTransformsGiveOneAndMinusOne) {
+  std::vector<double> x(20), increasing(20), decreasing(20);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    x[i] = static_cast<double>((i * 7) % 20) - 9.5;  // a permutation of -9.5..9.5
+    increasing[i] = std::exp(x[i]) + x[i] * x[i] * x[i];
+    decreasing[i] = -2.0 * x[i] * x[i] * x[i];
+  }
+  EXPECT_NEAR(spearman(x, increasing), 1.0, kTight);
+  EXPECT_NEAR(spearman(x, decreasing), -1.0, kTight);
+  std::vector<double> reversed(x.rbegin(), x.rend());
+  std::vector<double> sorted = x;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<double> sorted_reversed(sorted.rbegin(), sorted.rend());
+  EXPECT_NEAR(spearman(sorted, sorted_reversed), -1.0, kTight);
+}
+
+TEST(StatisticsSpearman, KnownValueWithTies) {
+  // ranks x = 1..4 (mean 2.5), ranks y = 1.5 1.5 3.5 3.5: sxy = 4, sxx = 5, syy = 4.
+  const std::vector<double> x = {1, 2, 3, 4}, y = {10, 10, 20, 20};
+  EXPECT_NEAR(spearman(x, y), 4.0 / std::sqrt(20.0), kTight);
+  // Without ties: d = rank differences (0, 2, -1, -1), 1 - 6 sum d^2 / (n (n^2 - 1)) = 1 - 36/60 = 0.4.
+  const std::vector<double> a = {1, 2, 3, 4}, b = {1, 4, 2, 3};
+  EXPECT_NEAR(spearman(a, b), 0.4, kTight);
+  EXPECT_NEAR(pearson_of_ranks(ranks(a), ranks(b)), 0.4, kTight);
+}
+
+TEST(StatisticsSpearman, DegenerateSamplesGiveZero) {
+  const std::vector<double> x = {1, 2, 3}, constant = {5, 5, 5};
+  EXPECT_EQ(spearman(x, constant), 0.0);
+  EXPECT_EQ(spearman(constant, x), 0.0);
+  EXPECT_EQ(spearman(std::vector<double>{1}, std::vector<double>{2}), 0.0);
+  EXPECT_EQ(spearman(std::span<const double>(), std::span<const double>()), 0.0);
+}
+
+TEST(StatisticsSpearman, UnequalLengthsThrow) {
+  const std::vector<double> a = {1, 2, 3}, b = {1, 2};
+  EXPECT_THROW((void)spearman(a, b), std::invalid_argument);
+  EXPECT_THROW((void)pearson_of_ranks(a, b), std::invalid_argument);
+}
+
+}  // namespace
