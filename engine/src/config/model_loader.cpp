@@ -158,7 +158,7 @@ class Loader {
     YamlMap parameters(node, file_, "parameters", "parameter name: default value");
     for (const auto& name : parameters.keys()) {
       parameter_where_[name] = key_location(node, name, parameters.child_path(name));
-      require_identifier(name, parameter_where_[name], "parameter name");
+      require_identifier(name, parameter_where_[name], "parameter name", Namespace::Expressions);
       model_.parameter_defaults[name] = parameters.number(name);
     }
   }
@@ -254,7 +254,7 @@ class Loader {
       Driver driver;
       driver.name = name;
       driver.where = key_location(drivers_node, name, drivers.child_path(name));
-      require_identifier(name, driver.where, "driver name");
+      require_identifier(name, driver.where, "driver name", Namespace::Expressions);
       YamlMap spec(drivers.required(name), file_, drivers.child_path(name), "a driver: distribution, planned...");
       driver.rationale = spec.optional_text("rationale");
       driver.elements = {""};
@@ -486,7 +486,7 @@ class Loader {
     YamlMap derived(node, file_, "derived", "name: expression");
     for (const auto& name : derived.keys()) {
       derived_where_[name] = key_location(node, name, derived.child_path(name));
-      require_identifier(name, derived_where_[name], "derived quantity name");
+      require_identifier(name, derived_where_[name], "derived quantity name", Namespace::Expressions);
       model_.derived.push_back({name, read_expression(derived.required(name), derived.child_path(name)), ""});
     }
   }
@@ -728,13 +728,17 @@ class Loader {
     return location_of(list, file_, path);
   }
 
-  void require_identifier(const std::string& name, const SourceLocation& where, const std::string& what) {
+  // Names of drivers, derived quantities and parameters are used in expressions, so
+  // they may not be one the expression language already gives a meaning to.
+  enum class Namespace { Own, Expressions };
+  void require_identifier(const std::string& name, const SourceLocation& where, const std::string& what,
+                          Namespace names = Namespace::Own) {
     if (!is_identifier(name)) {
       throw ConfigError(where, "'" + name + "' is not a valid " + what + ": use letters, digits and _, starting with a letter or _");
     }
     // Checked as each name is read, before any expression that uses it is parsed:
     // t and slot are bound by the compiler; functions and pi by the expression language.
-    if (name == "t" || name == "slot" || model::is_builtin_name(name)) {
+    if (names == Namespace::Expressions && (name == "t" || name == "slot" || model::is_builtin_name(name))) {
       throw ConfigError(where, "'" + name + "' is reserved in expressions; choose another " + what);
     }
   }
