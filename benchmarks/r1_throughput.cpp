@@ -36,7 +36,7 @@ void BM_R1Simulate(benchmark::State& state) {
   settings.keep_driver_samples = false;
   for (auto _ : state) {
     auto outputs = simulation::simulate(r1().plan, settings);
-    benchmark::DoNotOptimize(outputs.total_net.data());
+    benchmark::DoNotOptimize(outputs.total_net.front().data());
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
   state.counters["trials_per_s"] = benchmark::Counter(double(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);

@@ -19,6 +19,7 @@
 #include "mcrisk/sampling/unit_cube_sampler.h"
 #include "mcrisk/simulation/evaluation_plan.h"
 #include "mcrisk/simulation/simulator.h"
+#include "mcrisk/statistics/convergence.h"
 #include "mcrisk/statistics/run_summary.h"
 #include "mcrisk/version.h"
 
@@ -148,6 +149,28 @@ class ProgressLine {
   std::chrono::steady_clock::time_point start_;
 };
 
+// Stratified points (lhs, sobol) are not independent within a replicate: the
+// run is R replicates of M points, and every interval comes from the spread
+// over replicates. Sets the sampler in settings and rounds its trials to whole
+// replicates; returns how intervals are to be computed.
+statistics::IntervalDesign apply_sampling(const std::string& method, std::size_t replicates, simulation::RunSettings& settings) {
+  settings.sampling = sampling::parse_sampling_method(method);
+  if (settings.sampling == sampling::SamplingMethod::MonteCarlo) return {};
+  std::size_t per_replicate = std::max<std::size_t>(settings.trials / replicates, 1);
+  if (settings.sampling == sampling::SamplingMethod::Sobol) {
+    std::size_t power = 1;
+    while (power * 2 <= per_replicate) power *= 2;
+    per_replicate = power;  // Sobol nets balance at powers of two
+  }
+  if (per_replicate * replicates != settings.trials) {
+    spdlog::warn("{} sampling runs whole replicates: {} x {} = {} trials instead of {}", method, replicates, per_replicate,
+                 per_replicate * replicates, settings.trials);
+  }
+  settings.replicate_size = per_replicate;
+  settings.trials = per_replicate * replicates;
+  return {per_replicate};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -170,6 +193,10 @@ int main(int argc, char** argv) {
   int threads = 0;
   std::string out_dir;
   std::string sampling = "mc";
+  std::size_t replicates = 10;
+  std::vector<std::string> precision;
+  double precision_prob = 0.005;
+  std::size_t max_trials = 10000000;
   bool quiet = false;
   auto* run = app.add_subcommand("run", "Run the Monte Carlo appraisal; print the summary and write DIR/summary.json and DIR/summary.csv");
   run->add_option("config", config_path, "Model config (YAML)")->required();
@@ -177,7 +204,17 @@ int main(int argc, char** argv) {
   run->add_option("--seed,-s", seed, "Seed (default: the config's run.seed)");
   run->add_option("--threads,-t", threads, "Worker threads (0 = all cores); results do not depend on it")->check(CLI::NonNegativeNumber);
   run->add_option("--out,-o", out_dir, "Output directory (default: results/<config name>)");
-  run->add_option("--sampling", sampling, "Sampling method")->check(CLI::IsMember({"mc"}));
+  run->add_option("--sampling", sampling, "mc (independent trials), lhs (Latin hypercube) or sobol (randomised Sobol points)")
+      ->check(CLI::IsMember({"mc", "lhs", "sobol"}));
+  run->add_option("--replicates", replicates, "For lhs and sobol: independent replicates, whose spread gives every interval (default 10)")
+      ->check(CLI::Range(2, 100000));
+  run->add_option("--precision", precision,
+                  "Add trials until every option's mean total net has a 95% CI half-width within X (25000, or 1% of the mean), "
+                  "or a percentile's (P80:25000); repeatable")
+      ->take_all();
+  run->add_option("--precision-prob", precision_prob, "With --precision: half-width the CI of P(loss) must reach (default 0.005)")
+      ->check(CLI::Range(1e-6, 0.5));
+  run->add_option("--max-trials", max_trials, "With --precision: the most trials to run (default 10,000,000)")->check(CLI::PositiveNumber);
   run->add_flag("--quiet,-q", quiet, "Print only where the results are");
 
   std::uint64_t trial = 0;
@@ -185,6 +222,9 @@ int main(int argc, char** argv) {
   replay->add_option("config", config_path, "Model config (YAML)")->required();
   replay->add_option("--seed,-s", seed, "Seed of the run (default: the config's run.seed)");
   replay->add_option("--trial,-k", trial, "Trial index (0-based)")->required();
+  replay->add_option("--trials,-n", trials, "Trials of the run (needed for lhs and sobol, whose points depend on the replicate size)");
+  replay->add_option("--sampling", sampling, "Sampling method of the run")->check(CLI::IsMember({"mc", "lhs", "sobol"}));
+  replay->add_option("--replicates", replicates, "Replicates of the run (lhs, sobol)")->check(CLI::Range(2, 100000));
 
   CLI11_PARSE(app, argc, argv);
 
@@ -211,32 +251,67 @@ int main(int argc, char** argv) {
     const std::uint64_t run_seed = seed.value_or(loaded.model.run.seed);
     if (*replay) {
       fmt::print("{}\nTrial {} of seed {}\n\n", loaded.model.name, trial, run_seed);
-      fmt::print("{}", report::format_trial(loaded.model, simulation::replay_trial(loaded.plan, run_seed, trial), true));
+      simulation::RunSettings settings;
+      settings.seed = run_seed;
+      settings.trials = trials.value_or(loaded.model.run.trials);
+      apply_sampling(sampling, replicates, settings);
+      fmt::print("{}", report::format_trial(loaded.model, simulation::replay_trial(loaded.plan, settings, trial), true));
       return 0;
     }
     simulation::RunSettings settings;
     settings.trials = trials.value_or(loaded.model.run.trials);
     settings.seed = run_seed;
     settings.threads = threads;
+    const statistics::IntervalDesign design = apply_sampling(sampling, replicates, settings);
     ProgressLine progress;
     if (!quiet) settings.progress = [&progress](std::size_t done, std::size_t total) { progress.update(done, total); };
     // Per-trial outputs are kept for exact percentiles and the driver ranking
     // (streaming accumulators for flat memory are issue 6's work).
-    const double gigabytes = double(settings.trials) *
-                             double(loaded.plan.option_count * (2 + loaded.plan.year_count) + loaded.plan.component_count) * 8.0 / 1e9;
-    spdlog::info("running {} trials with seed {}; per-trial outputs need {:.2f} GB", settings.trials, settings.seed, gigabytes);
+    const auto& plan = loaded.plan;
+    const double gigabytes = double(settings.trials) * double(plan.option_count * (5 + 2 * plan.year_count) + plan.component_count) * 8.0 / 1e9;
+    spdlog::info("running {} trials ({} sampling) with seed {}; per-trial outputs need {:.2f} GB", settings.trials, sampling, settings.seed,
+                 gigabytes);
     if (gigabytes > 4.0) spdlog::warn("{} trials keep {:.1f} GB of per-trial outputs in memory", settings.trials, gigabytes);
+
     const auto start = std::chrono::steady_clock::now();
-    const simulation::TrialOutputs outputs = simulation::simulate(loaded.plan, settings);
+    simulation::TrialOutputs outputs;
+    std::optional<statistics::ConvergenceTrace> convergence;
+    if (!precision.empty()) {
+      statistics::PrecisionGoal goal;
+      for (const auto& text : precision) goal.targets.push_back(statistics::PrecisionTarget::parse(text));
+      goal.prob_loss_half_width = precision_prob;
+      goal.initial_trials = std::min(settings.trials, max_trials);
+      goal.max_trials = max_trials;
+      goal.granularity = design.replicate_size > 0 ? design.replicate_size : settings.block_size;
+      convergence = statistics::run_to_precision(loaded.model, plan, settings, goal, design, outputs);
+      settings.trials = outputs.trials;
+    } else {
+      outputs = simulation::simulate(plan, settings);
+    }
     statistics::RunInfo info;
-    info.trials = settings.trials;
+    info.trials = outputs.trials;
     info.seed = settings.seed;
     info.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
     info.sampling = sampling;
+    info.replicate_size = design.replicate_size;
     info.engine_version = kEngineVersion;
-    const statistics::RunSummary summary = statistics::summarise_run(loaded.model, loaded.plan, outputs, info);
-    statistics::RunSummary timed = summary;
-    timed.run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    statistics::RunSummary summary = statistics::summarise_run(loaded.model, plan, outputs, info);
+    summary.convergence = convergence;
+    if (loaded.model.optimism_bias) {
+      // The same trials again with costs uplifted and benefits delayed: the
+      // difference is the bias alone, not sampling noise (common random numbers).
+      const auto& bias = *loaded.model.optimism_bias;
+      const auto adjusted_plan =
+          simulation::EvaluationPlan::compile(loaded.model, {bias.effective_cost_multiplier(), bias.effective_delay_months()});
+      simulation::RunSettings adjusted_settings = settings;
+      adjusted_settings.keep_driver_samples = false;
+      adjusted_settings.progress = nullptr;
+      const auto adjusted = simulation::simulate(adjusted_plan, adjusted_settings);
+      summary.optimism_bias = bias;
+      summary.optimism_bias_adjusted = statistics::summarise_options(loaded.model, adjusted_plan, adjusted, design);
+    }
+    summary.run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const statistics::RunSummary& timed = summary;
     const std::filesystem::path directory = out_dir.empty() ? std::filesystem::path("results") / std::filesystem::path(config_path).stem() : std::filesystem::path(out_dir);
     report::write_summary(timed, directory);
     if (!quiet) fmt::print("{}\n", report::format_summary_table(timed));

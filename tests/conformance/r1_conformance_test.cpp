@@ -31,6 +31,13 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
+bool same_bits(const std::vector<simulation::Column>& a, const std::vector<simulation::Column>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!same_bits(a[i], b[i])) return false;
+  return true;
+}
+
 simulation::TrialOutputs run(std::size_t trials, int threads, std::size_t block_size, std::uint64_t seed = 20100706) {
   simulation::RunSettings settings;
   settings.trials = trials;
@@ -87,6 +94,9 @@ TEST(Determinism, BitIdenticalOnOneTwoAndEightThreads) {
   EXPECT_TRUE(same_bits(one.npv, eight.npv));
   EXPECT_TRUE(same_bits(one.net_by_year, eight.net_by_year));
   EXPECT_TRUE(same_bits(one.drivers, eight.drivers));
+  EXPECT_TRUE(same_bits(one.npv_green_book, eight.npv_green_book));
+  EXPECT_TRUE(same_bits(one.pv_costs, eight.pv_costs));
+  EXPECT_TRUE(same_bits(one.gross_by_year, eight.gross_by_year));
 }
 
 TEST(Determinism, BlockSizeDoesNotChangeAnyBit) {
@@ -106,7 +116,8 @@ TEST(Determinism, SummaryIsBitIdenticalAcrossThreadCounts) {
     EXPECT_EQ(std::memcmp(&a.options[o].total_net.mean, &b.options[o].total_net.mean, sizeof(double)), 0);
     EXPECT_EQ(a.options[o].total_net.percentile(10), b.options[o].total_net.percentile(10));
     EXPECT_EQ(a.options[o].total_net.expected_shortfall_5, b.options[o].total_net.expected_shortfall_5);
-    EXPECT_EQ(a.options[o].prob_best, b.options[o].prob_best);
+    EXPECT_EQ(a.options[o].prob_best.value, b.options[o].prob_best.value);
+    EXPECT_EQ(a.options[o].total_net.percentiles[1].ci95.low, b.options[o].total_net.percentiles[1].ci95.low);
   }
 }
 
@@ -117,6 +128,21 @@ TEST(Determinism, LongerRunsExtendShorterOnes) {
   for (std::size_t o = 0; o < short_run.options; ++o) {
     EXPECT_EQ(std::memcmp(short_run.total_net_of(o), long_run.total_net_of(o), 1000 * sizeof(double)), 0);
   }
+}
+
+TEST(Determinism, ExtendingARunEqualsRunningItWhole) {
+  simulation::RunSettings settings;
+  settings.seed = 11;
+  settings.trials = 1000;
+  auto grown = simulation::simulate(r1().plan, settings);
+  simulation::extend(r1().plan, settings, 2500, grown);
+  simulation::extend(r1().plan, settings, 4000, grown);
+  settings.trials = 4000;
+  const auto whole = simulation::simulate(r1().plan, settings);
+  EXPECT_EQ(grown.trials, 4000u);
+  EXPECT_TRUE(same_bits(grown.total_net, whole.total_net));
+  EXPECT_TRUE(same_bits(grown.net_by_year, whole.net_by_year));
+  EXPECT_TRUE(same_bits(grown.drivers, whole.drivers));
 }
 
 TEST(Determinism, DifferentSeedsGiveDifferentResults) {

@@ -86,10 +86,28 @@ TEST(Cli, RunWritesSummaryJsonAndCsvWithTheDocumentedShape) {
       EXPECT_LE(s["percentiles"]["P5"].get<double>(), s["percentiles"]["P95"].get<double>());
     }
     EXPECT_GE(option["prob_best"].get<double>(), 0.0);
+    // Every figure carries its interval.
+    const auto& total = option["total_net"];
+    for (const char* p : {"P5", "P10", "P50", "P80", "P90", "P95"}) {
+      ASSERT_EQ(total["percentiles_ci95"][p].size(), 2u) << p;
+      EXPECT_LE(total["percentiles_ci95"][p][0].get<double>(), total["percentiles"][p].get<double>()) << p;
+      EXPECT_GE(total["percentiles_ci95"][p][1].get<double>(), total["percentiles"][p].get<double>()) << p;
+    }
+    for (const char* key : {"prob_loss_ci95", "expected_shortfall_5_ci95"}) EXPECT_EQ(total[key].size(), 2u) << key;
+    EXPECT_EQ(option["prob_best_ci95"].size(), 2u);
+    EXPECT_TRUE(option["npv_green_book"]["mean"].is_number());
+    EXPECT_TRUE(option["bcr"]["defined"].get<bool>());
+    EXPECT_GT(option["bcr"]["planned"].get<double>(), 1.0);
     ASSERT_EQ(option["by_year"].size(), 4u);
     EXPECT_EQ(option["by_year"][0]["year"], "2010/11");
     EXPECT_TRUE(option["by_year"][3]["net"]["P90"].is_number());
   }
+  // Six pairs of four options, each with P(A > B) and its interval.
+  ASSERT_EQ(summary["comparisons"].size(), 6u);
+  EXPECT_EQ(summary["comparisons"][0]["a"], "1A");
+  EXPECT_EQ(summary["comparisons"][0]["b"], "1B");
+  EXPECT_EQ(summary["comparisons"][0]["prob_a_better_ci95"].size(), 2u);
+  EXPECT_EQ(summary["model"]["green_book"]["base_year"], "2010/11");
   double best = 0;
   for (const char* id : {"1A", "1B", "2", "3"}) best += summary["options"][id]["prob_best"].get<double>();
   EXPECT_NEAR(best, 1.0, 1e-12);
@@ -100,7 +118,7 @@ TEST(Cli, RunWritesSummaryJsonAndCsvWithTheDocumentedShape) {
   EXPECT_EQ(header.rfind("option,measure,planned,mean", 0), 0u) << header;
   int rows = 0;
   for (std::string line; std::getline(csv, line);) ++rows;
-  EXPECT_EQ(rows, 8);
+  EXPECT_EQ(rows, 12);  // total_net, npv and npv_green_book for each of 4 options
   // Nothing half-written is left behind.
   for (const auto& entry : fs::directory_iterator(out)) EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos);
   fs::remove_all(out);

@@ -60,7 +60,7 @@ TEST(AnalyticModels, CorrelatedNormalsEveryStatistic) {
   // The mean's CI is mean +- 1.96 SE.
   EXPECT_NEAR(s.mean_ci95_high - s.mean, 1.959963984540054 * s.mean_se, 1e-9);
   // One option is always the best of one.
-  EXPECT_EQ(summary.options.at(0).prob_best, 1.0);
+  EXPECT_EQ(summary.options.at(0).prob_best.value, 1.0);
 }
 
 }  // namespace

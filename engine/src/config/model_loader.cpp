@@ -81,8 +81,10 @@ class Loader {
     read_cost_items(top);
     read_events(top);
     read_options(top);
+    read_optimism_bias(top);
+    read_targets(top);
     top.reject_unknown_keys({"mcrisk", "model", "run", "sets", "parameters", "drivers", "correlations", "derived",
-                             "savings_items", "cost_items", "events", "options"});
+                             "savings_items", "cost_items", "events", "options", "optimism_bias", "targets"});
     check_names_are_unique();
     return std::move(model_);
   }
@@ -106,7 +108,99 @@ class Loader {
       throw ConfigError(section.location("correlation_repair"), "expected 'none' or 'nearest', got '" + repair + "'");
     }
     model_.repair_correlations = repair == "nearest";
-    section.reject_unknown_keys({"name", "description", "currency", "years", "discount_rate", "correlation_repair"});
+    read_green_book(section);
+    section.reject_unknown_keys({"name", "description", "currency", "years", "discount_rate", "correlation_repair", "green_book"});
+  }
+
+  // The Green Book schedule (HM Treasury's by default) and its base year.
+  void read_green_book(YamlMap& section) {
+    model_.green_book = model::DiscountSchedule::green_book(0);
+    const YAML::Node node = section.optional("green_book");
+    if (!node.IsDefined()) return;
+    YamlMap spec(node, file_, section.child_path("green_book"), "base_year and an optional schedule");
+    if (spec.has("base_year")) model_.green_book.base_year = year_of(spec.required("base_year"), spec.child_path("base_year"));
+    if (spec.has("schedule")) {
+      const YAML::Node bands = spec.required("schedule");
+      if (!bands.IsSequence() || bands.size() == 0) {
+        throw ConfigError(spec.location("schedule"), "expected a list of {from: years after the base year, rate: r}, the first from 0");
+      }
+      model_.green_book.bands.clear();
+      for (std::size_t i = 0; i < bands.size(); ++i) {
+        YamlMap band(bands[i], file_, spec.child_path("schedule") + "[" + std::to_string(i) + "]", "{from, rate}");
+        const double from = band.number("from");
+        const double rate = band.number("rate");
+        if (from < 0 || from != std::floor(from)) throw ConfigError(band.location("from"), "expected a whole number of years >= 0");
+        if (i == 0 && from != 0) throw ConfigError(band.location("from"), "the first band must start at year 0");
+        if (i > 0 && from <= double(model_.green_book.bands.back().from_year)) {
+          throw ConfigError(band.location("from"), "bands must start in increasing years");
+        }
+        if (rate <= -1) throw ConfigError(band.location("rate"), "expected a discount rate above -1 (e.g. 0.035 for 3.5%)");
+        band.reject_unknown_keys({"from", "rate"});
+        model_.green_book.bands.push_back({std::size_t(from), rate});
+      }
+    }
+    spec.reject_unknown_keys({"base_year", "schedule"});
+  }
+
+  std::size_t year_of(const YAML::Node& node, const std::string& path) {
+    const std::string label = read_text(node, file_, path);
+    const auto t = model_.year_index(label);
+    if (!t) throw ConfigError(location_of(node, file_, path), "'" + label + "' is not one of the model's years (" + join(model_.years) + ")");
+    return *t;
+  }
+
+  void read_optimism_bias(YamlMap& top) {
+    const YAML::Node node = top.optional("optimism_bias");
+    if (!node.IsDefined()) return;
+    YamlMap spec(node, file_, "optimism_bias", "cost_uplift, benefit_delay_months, mitigation, rationale");
+    model::OptimismBias bias;
+    bias.where = spec.location();
+    bias.cost_uplift = spec.optional_number("cost_uplift").value_or(0.0);
+    bias.benefit_delay_months = spec.optional_number("benefit_delay_months").value_or(0.0);
+    bias.mitigation = spec.optional_number("mitigation").value_or(0.0);
+    bias.rationale = spec.optional_text("rationale");
+    if (bias.cost_uplift < 0) throw ConfigError(spec.location("cost_uplift"), "expected a cost uplift >= 0 (e.g. 0.24 for +24%)");
+    if (bias.benefit_delay_months < 0) throw ConfigError(spec.location("benefit_delay_months"), "expected a delay >= 0 months");
+    if (bias.mitigation < 0 || bias.mitigation > 1) throw ConfigError(spec.location("mitigation"), "expected a mitigation factor between 0 and 1");
+    if (bias.cost_uplift == 0 && bias.benefit_delay_months == 0) {
+      throw ConfigError(spec.location(), "give cost_uplift and/or benefit_delay_months (an optimism bias of nothing adjusts nothing)");
+    }
+    spec.reject_unknown_keys({"cost_uplift", "benefit_delay_months", "mitigation", "rationale"});
+    model_.optimism_bias = bias;
+  }
+
+  void read_targets(YamlMap& top) {
+    const YAML::Node node = top.optional("targets");
+    if (!node.IsDefined()) return;
+    YamlMap targets(node, file_, "targets", "target name: {measure, year, at_least}");
+    for (const auto& name : targets.keys()) {
+      YamlMap spec(targets.required(name), file_, targets.child_path(name), "description, measure, year, at_least");
+      model::Target target;
+      target.name = name;
+      target.where = spec.location();
+      target.description = spec.optional_text("description");
+      const std::string measure = spec.optional_text("measure", "total_net");
+      if (measure == "total_net") target.measure = model::Target::Measure::TotalNet;
+      else if (measure == "npv") target.measure = model::Target::Measure::Npv;
+      else if (measure == "net") target.measure = model::Target::Measure::NetInYear;
+      else if (measure == "gross") target.measure = model::Target::Measure::GrossInYear;
+      else throw ConfigError(spec.location("measure"), "expected total_net, npv, net (in a year) or gross (savings in a year), got '" + measure + "'");
+      const bool by_year = target.measure == model::Target::Measure::NetInYear || target.measure == model::Target::Measure::GrossInYear;
+      if (by_year != spec.has("year")) {
+        throw ConfigError(by_year ? spec.location() : spec.location("year"),
+                          by_year ? "a target on " + measure + " needs the year it applies to ('year')"
+                                  : "'year' only applies to targets on net or gross savings in a year");
+      }
+      if (by_year) target.year = year_of(spec.required("year"), spec.child_path("year"));
+      const YAML::Node threshold = spec.required("at_least");
+      if (threshold.IsScalar() && threshold.Scalar() == "planned") {
+        target.at_least_planned = true;
+      } else {
+        target.at_least = read_number(threshold, file_, spec.child_path("at_least"));
+      }
+      spec.reject_unknown_keys({"description", "measure", "year", "at_least"});
+      model_.targets.push_back(std::move(target));
+    }
   }
 
   void read_run_section(YamlMap& top) {

@@ -15,9 +15,14 @@ using nlohmann::json;
 
 std::string percentile_key(double level) { return fmt::format("P{}", level); }
 
+json interval_to_json(const statistics::Interval& interval) { return json::array({interval.low, interval.high}); }
+
 json sample_to_json(const statistics::SampleSummary& s) {
-  json percentiles = json::object();
-  for (const auto& p : s.percentiles) percentiles[percentile_key(p.level)] = p.value;
+  json percentiles = json::object(), percentile_intervals = json::object();
+  for (const auto& p : s.percentiles) {
+    percentiles[percentile_key(p.level)] = p.value;
+    percentile_intervals[percentile_key(p.level)] = interval_to_json(p.ci95);
+  }
   return {{"mean", s.mean},
           {"mean_se", s.mean_se},
           {"mean_ci95", {s.mean_ci95_low, s.mean_ci95_high}},
@@ -25,8 +30,79 @@ json sample_to_json(const statistics::SampleSummary& s) {
           {"min", s.min},
           {"max", s.max},
           {"percentiles", percentiles},
+          {"percentiles_ci95", percentile_intervals},
           {"prob_loss", s.prob_loss},
-          {"expected_shortfall_5", s.expected_shortfall_5}};
+          {"prob_loss_ci95", interval_to_json(s.prob_loss_ci95)},
+          {"expected_shortfall_5", s.expected_shortfall_5},
+          {"expected_shortfall_5_ci95", interval_to_json(s.expected_shortfall_5_ci95)},
+          {"interval_method", s.interval_method}};
+}
+
+json bcr_to_json(const statistics::BenefitCostRatio& bcr) {
+  if (!bcr.defined) return {{"defined", false}, {"reason", "some trials have no costs, so the ratio has no finite value"}};
+  json ratio = sample_to_json(bcr.ratio);
+  for (const char* unused : {"prob_loss", "prob_loss_ci95"}) ratio.erase(unused);
+  ratio["defined"] = true;
+  ratio["planned"] = bcr.planned;
+  ratio["prob_below_1"] = bcr.below_one.value;
+  ratio["prob_below_1_ci95"] = interval_to_json(bcr.below_one.ci95);
+  return ratio;
+}
+
+json options_to_json(const std::vector<statistics::OptionSummary>& summaries) {
+  json options = json::object();
+  for (const auto& option : summaries) {
+    json by_year = json::array();
+    for (const auto& year : option.by_year) {
+      by_year.push_back({{"year", year.year},
+                         {"planned_net", year.planned},
+                         {"net", {{"mean", year.mean}, {"P10", year.p10}, {"P50", year.p50}, {"P90", year.p90}}}});
+    }
+    json drivers = json::array();
+    for (const auto& driver : option.drivers) {
+      drivers.push_back({{"driver", driver.driver}, {"rank_correlation", driver.rank_correlation}});
+    }
+    json targets = json::object();
+    for (const auto& target : option.targets) {
+      targets[target.name] = {{"at_least", target.threshold},
+                              {"prob", target.probability.value},
+                              {"prob_ci95", interval_to_json(target.probability.ci95)}};
+    }
+    options[option.id] = {{"description", option.description},
+                          {"planned",
+                           {{"total_net", option.planned_total_net}, {"npv", option.planned_npv}, {"npv_green_book", option.planned_npv_green_book}}},
+                          {"expected_vs_plan",
+                           {{"total_net", option.total_net.mean - option.planned_total_net},
+                            {"npv_green_book", option.npv_green_book.mean - option.planned_npv_green_book}}},
+                          {"total_net", sample_to_json(option.total_net)},
+                          {"npv", sample_to_json(option.npv)},
+                          {"npv_green_book", sample_to_json(option.npv_green_book)},
+                          {"bcr", bcr_to_json(option.bcr)},
+                          {"prob_best", option.prob_best.value},
+                          {"prob_best_ci95", interval_to_json(option.prob_best.ci95)},
+                          {"targets", targets},
+                          {"by_year", by_year},
+                          {"driver_ranking", drivers}};
+  }
+  return options;
+}
+
+json comparisons_to_json(const std::vector<statistics::Comparison>& comparisons) {
+  json list = json::array();
+  for (const auto& c : comparisons) {
+    const auto& d = c.difference;
+    list.push_back({{"a", c.a},
+                    {"b", c.b},
+                    {"difference_total_net",
+                     {{"mean", d.mean},
+                      {"mean_ci95", {d.mean_ci95_low, d.mean_ci95_high}},
+                      {"P10", d.percentile(10)},
+                      {"P50", d.percentile(50)},
+                      {"P90", d.percentile(90)}}},
+                    {"prob_a_better", c.a_better.value},
+                    {"prob_a_better_ci95", interval_to_json(c.a_better.ci95)}});
+  }
+  return list;
 }
 
 }  // namespace
@@ -39,61 +115,90 @@ std::string format_money(double amount) {
 }
 
 json summary_to_json(const statistics::RunSummary& summary) {
-  json options = json::object();
   json option_order = json::array();
-  for (const auto& option : summary.options) {
-    json by_year = json::array();
-    for (const auto& year : option.by_year) {
-      by_year.push_back({{"year", year.year},
-                         {"planned_net", year.planned},
-                         {"net", {{"mean", year.mean}, {"P10", year.p10}, {"P50", year.p50}, {"P90", year.p90}}}});
+  for (const auto& option : summary.options) option_order.push_back(option.id);
+  json schedule = json::array();
+  for (const auto& band : summary.green_book.bands) schedule.push_back({{"from_year", band.from_year}, {"rate", band.rate}});
+  json result = {{"schema", "mcrisk.summary/1"},
+                 {"model",
+                  {{"name", summary.model_name},
+                   {"config_file", summary.config_file},
+                   {"config_sha256", summary.config_sha256},
+                   {"currency", summary.currency},
+                   {"discount_rate", summary.discount_rate},
+                   {"green_book", {{"base_year", summary.years.at(summary.green_book.base_year)}, {"schedule", schedule}}},
+                   {"years", summary.years}}},
+                 {"run",
+                  {{"trials", summary.run.trials},
+                   {"seed", summary.run.seed},
+                   {"threads", summary.run.threads},
+                   {"sampling", summary.run.sampling},
+                   {"replicate_size", summary.run.replicate_size},
+                   {"engine_version", summary.run.engine_version},
+                   {"wall_seconds", summary.run.wall_seconds}}},
+                 {"option_order", option_order},
+                 {"options", options_to_json(summary.options)},
+                 {"comparisons", comparisons_to_json(summary.comparisons)}};
+  if (summary.convergence) {
+    const auto& trace = *summary.convergence;
+    json goal = json::array();
+    for (const auto& target : trace.goal.targets) goal.push_back(target.describe());
+    json steps = json::array();
+    for (const auto& step : trace.steps) {
+      json options = json::object();
+      for (const auto& widths : step.options) {
+        json checks = json::array();
+        for (std::size_t k = 0; k < widths.target_half_widths.size(); ++k) {
+          checks.push_back({{"target", trace.goal.targets[k].describe()},
+                            {"half_width", widths.target_half_widths[k]},
+                            {"limit", widths.target_limits[k]}});
+        }
+        options[widths.option] = {{"targets", checks}, {"prob_loss_half_width", widths.prob_loss_half_width}};
+      }
+      steps.push_back({{"trials", step.trials}, {"worst_ratio", step.worst_ratio}, {"options", options}});
     }
-    json drivers = json::array();
-    for (const auto& driver : option.drivers) {
-      drivers.push_back({{"driver", driver.driver}, {"rank_correlation", driver.rank_correlation}});
-    }
-    options[option.id] = {{"description", option.description},
-                          {"planned", {{"total_net", option.planned_total_net}, {"npv", option.planned_npv}}},
-                          {"total_net", sample_to_json(option.total_net)},
-                          {"npv", sample_to_json(option.npv)},
-                          {"prob_best", option.prob_best},
-                          {"by_year", by_year},
-                          {"driver_ranking", drivers}};
-    option_order.push_back(option.id);
+    result["convergence"] = {{"goal", goal},
+                             {"prob_loss_half_width", trace.goal.prob_loss_half_width},
+                             {"max_trials", trace.goal.max_trials},
+                             {"converged", trace.converged},
+                             {"trials_used", trace.steps.empty() ? 0 : trace.steps.back().trials},
+                             {"trace", steps}};
   }
-  return {{"schema", "mcrisk.summary/1"},
-          {"model",
-           {{"name", summary.model_name},
-            {"config_file", summary.config_file},
-            {"config_sha256", summary.config_sha256},
-            {"currency", summary.currency},
-            {"discount_rate", summary.discount_rate},
-            {"years", summary.years}}},
-          {"run",
-           {{"trials", summary.run.trials},
-            {"seed", summary.run.seed},
-            {"threads", summary.run.threads},
-            {"sampling", summary.run.sampling},
-            {"engine_version", summary.run.engine_version},
-            {"wall_seconds", summary.run.wall_seconds}}},
-          {"option_order", option_order},
-          {"options", options}};
+  if (summary.optimism_bias) {
+    const auto& bias = *summary.optimism_bias;
+    result["optimism_bias"] = {{"cost_uplift", bias.cost_uplift},
+                               {"benefit_delay_months", bias.benefit_delay_months},
+                               {"mitigation", bias.mitigation},
+                               {"effective_cost_multiplier", bias.effective_cost_multiplier()},
+                               {"effective_delay_months", bias.effective_delay_months()},
+                               {"rationale", bias.rationale},
+                               {"options", options_to_json(summary.optimism_bias_adjusted)}};
+  }
+  return result;
 }
 
 std::string summary_to_csv(const statistics::RunSummary& summary) {
   std::ostringstream csv;
   csv << "option,measure,planned,mean,mean_se,mean_ci95_low,mean_ci95_high,sd";
-  for (double level : statistics::kReportedPercentiles) csv << "," << percentile_key(level);
-  csv << ",prob_loss,expected_shortfall_5,prob_best\n";
+  for (double level : statistics::kReportedPercentiles) {
+    const std::string key = percentile_key(level);
+    csv << "," << key << "," << key << "_ci95_low," << key << "_ci95_high";
+  }
+  csv << ",prob_loss,prob_loss_ci95_low,prob_loss_ci95_high,expected_shortfall_5,expected_shortfall_5_ci95_low,"
+         "expected_shortfall_5_ci95_high,prob_best,prob_best_ci95_low,prob_best_ci95_high\n";
+  const auto number = [](double value) { return fmt::format(",{:.17g}", value); };
   for (const auto& option : summary.options) {
     const auto row = [&](const char* measure, double planned, const statistics::SampleSummary& s) {
-      csv << '"' << option.id << "\"," << measure << fmt::format(",{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}", planned, s.mean,
-                                                                     s.mean_se, s.mean_ci95_low, s.mean_ci95_high, s.sd);
-      for (const auto& p : s.percentiles) csv << fmt::format(",{:.17g}", p.value);
-      csv << fmt::format(",{:.17g},{:.17g},{:.17g}\n", s.prob_loss, s.expected_shortfall_5, option.prob_best);
+      csv << '"' << option.id << "\"," << measure << number(planned) << number(s.mean) << number(s.mean_se) << number(s.mean_ci95_low)
+          << number(s.mean_ci95_high) << number(s.sd);
+      for (const auto& p : s.percentiles) csv << number(p.value) << number(p.ci95.low) << number(p.ci95.high);
+      csv << number(s.prob_loss) << number(s.prob_loss_ci95.low) << number(s.prob_loss_ci95.high) << number(s.expected_shortfall_5)
+          << number(s.expected_shortfall_5_ci95.low) << number(s.expected_shortfall_5_ci95.high) << number(option.prob_best.value)
+          << number(option.prob_best.ci95.low) << number(option.prob_best.ci95.high) << "\n";
     };
     row("total_net", option.planned_total_net, option.total_net);
     row("npv", option.planned_npv, option.npv);
+    row("npv_green_book", option.planned_npv_green_book, option.npv_green_book);
   }
   return csv.str();
 }
@@ -104,25 +209,99 @@ void write_summary(const statistics::RunSummary& summary, const std::filesystem:
   util::write_file_atomically(directory / "summary.csv", summary_to_csv(summary));
 }
 
-std::string format_summary_table(const statistics::RunSummary& summary) {
-  std::string text = fmt::format("{} — {} trials, seed {}, {} thread(s), {:.2f} s\n", summary.model_name, summary.run.trials,
-                                 summary.run.seed, summary.run.threads, summary.run.wall_seconds);
-  text += fmt::format("Total net savings over {} to {}, {}:\n\n", summary.years.front(), summary.years.back(), summary.currency);
-  text += fmt::format("{:<7}{:>12}{:>12}{:>27}{:>12}{:>12}{:>12}{:>8}{:>12}{:>8}\n", "option", "plan", "mean", "mean 95% CI", "P10", "P50",
-                      "P90", "P(loss)", "ES 5%", "P(best)");
-  for (const auto& option : summary.options) {
+namespace {
+
+std::string money_interval(const statistics::Interval& interval) {
+  return "[" + format_money(interval.low) + ", " + format_money(interval.high) + "]";
+}
+
+std::string probability_interval(const statistics::Probability& p) {
+  return fmt::format("{:.3f} [{:.3f}, {:.3f}]", p.value, p.ci95.low, p.ci95.high);
+}
+
+std::string headline_table(const std::vector<statistics::OptionSummary>& options) {
+  std::string text = fmt::format("{:<7}{:>12}{:>12}{:>27}{:>12}{:>12}{:>12}{:>22}{:>12}{:>22}\n", "option", "plan", "mean", "mean 95% CI",
+                                 "P10", "P50", "P90", "P(loss) [95% CI]", "ES 5%", "P(best) [95% CI]");
+  for (const auto& option : options) {
     const auto& s = option.total_net;
-    text += fmt::format("{:<7}{:>12}{:>12}{:>27}{:>12}{:>12}{:>12}{:>8.3f}{:>12}{:>8.3f}\n", option.id, format_money(option.planned_total_net),
-                        format_money(s.mean), "[" + format_money(s.mean_ci95_low) + ", " + format_money(s.mean_ci95_high) + "]",
-                        format_money(s.percentile(10)), format_money(s.percentile(50)), format_money(s.percentile(90)), s.prob_loss,
-                        format_money(s.expected_shortfall_5), option.prob_best);
+    const statistics::Probability loss{s.prob_loss, s.prob_loss_ci95};
+    text += fmt::format("{:<7}{:>12}{:>12}{:>27}{:>12}{:>12}{:>12}{:>22}{:>12}{:>22}\n", option.id, format_money(option.planned_total_net),
+                        format_money(s.mean), money_interval({s.mean_ci95_low, s.mean_ci95_high}), format_money(s.percentile(10)),
+                        format_money(s.percentile(50)), format_money(s.percentile(90)), probability_interval(loss),
+                        format_money(s.expected_shortfall_5), probability_interval(option.prob_best));
   }
-  text += "\nNPV at the model's discount rate (" + fmt::format("{:g}%", summary.discount_rate * 100) + "):\n";
-  for (const auto& option : summary.options) {
-    text += fmt::format("{:<7}{:>12}{:>12}  P10 {:>10}  P90 {:>10}  P(NPV<0) {:.3f}\n", option.id, format_money(option.planned_npv),
-                        format_money(option.npv.mean), format_money(option.npv.percentile(10)), format_money(option.npv.percentile(90)),
-                        option.npv.prob_loss);
+  return text;
+}
+
+std::string appraisal_table(const std::vector<statistics::OptionSummary>& options) {
+  std::string text = fmt::format("{:<7}{:>12}{:>12}{:>27}{:>13}{:>10}{:>10}{:>22}\n", "option", "NPV plan", "NPV mean", "NPV 95% CI",
+                                 "P(NPV<0)", "BCR plan", "BCR mean", "P(BCR<1) [95% CI]");
+  for (const auto& option : options) {
+    const auto& npv = option.npv_green_book;
+    const auto& bcr = option.bcr;
+    text += fmt::format("{:<7}{:>12}{:>12}{:>27}{:>13.3f}{:>10}{:>10}{:>22}\n", option.id, format_money(option.planned_npv_green_book),
+                        format_money(npv.mean), money_interval({npv.mean_ci95_low, npv.mean_ci95_high}), npv.prob_loss,
+                        bcr.defined ? fmt::format("{:.2f}", bcr.planned) : "-", bcr.defined ? fmt::format("{:.2f}", bcr.ratio.mean) : "-",
+                        bcr.defined ? probability_interval(bcr.below_one) : "-");
   }
+  return text;
+}
+
+}  // namespace
+
+std::string format_summary_table(const statistics::RunSummary& summary) {
+  std::string text = fmt::format("{} — {} trials ({} sampling), seed {}, {} thread(s), {:.2f} s\n", summary.model_name, summary.run.trials,
+                                 summary.run.sampling, summary.run.seed, summary.run.threads, summary.run.wall_seconds);
+  text += fmt::format("Total net savings over {} to {}, {}; every figure from the same trials, with its 95% interval:\n\n",
+                      summary.years.front(), summary.years.back(), summary.currency);
+  text += headline_table(summary.options);
+  if (summary.convergence) {
+    const auto& trace = *summary.convergence;
+    std::string goal;
+    for (const auto& target : trace.goal.targets) goal += (goal.empty() ? "" : ", ") + target.describe();
+    text += fmt::format("Precision {} (and P(loss) within {:g}): {} after {} trials in {} round(s).\n", goal, trace.goal.prob_loss_half_width,
+                        trace.converged ? "reached" : "NOT reached", trace.steps.back().trials, trace.steps.size());
+  }
+
+  std::string schedule;
+  for (const auto& band : summary.green_book.bands) {
+    schedule += fmt::format("{}{:g}% from year {}", schedule.empty() ? "" : ", ", band.rate * 100, band.from_year);
+  }
+  text += fmt::format("\nGreen Book appraisal (discounted to {}: {}); BCR = PV of savings / PV of costs:\n",
+                      summary.years.at(summary.green_book.base_year), schedule);
+  text += appraisal_table(summary.options);
+
+  if (!summary.options.empty() && !summary.options.front().targets.empty()) {
+    text += "\nProbability of meeting each target [95% CI]:\n";
+    for (const auto& option : summary.options) {
+      text += fmt::format("{:<7}", option.id);
+      for (const auto& target : option.targets) {
+        text += fmt::format("  {} (>= {}): {}", target.name, format_money(target.threshold), probability_interval(target.probability));
+      }
+      text += "\n";
+    }
+  }
+
+  if (!summary.comparisons.empty()) {
+    text += "\nOptions compared on the same trials (total net of A minus B):\n";
+    text += fmt::format("{:<10}{:>12}{:>27}{:>12}{:>12}{:>12}{:>24}\n", "A - B", "mean", "mean 95% CI", "P10", "P50", "P90", "P(A > B) [95% CI]");
+    for (const auto& c : summary.comparisons) {
+      const auto& d = c.difference;
+      text += fmt::format("{:<10}{:>12}{:>27}{:>12}{:>12}{:>12}{:>24}\n", c.a + " - " + c.b, format_money(d.mean),
+                          money_interval({d.mean_ci95_low, d.mean_ci95_high}), format_money(d.percentile(10)), format_money(d.percentile(50)),
+                          format_money(d.percentile(90)), probability_interval(c.a_better));
+    }
+  }
+
+  if (summary.optimism_bias) {
+    const auto& bias = *summary.optimism_bias;
+    text += fmt::format("\nWith optimism bias (costs x {:.3f}, benefits {:.1f} months later; uplift {:g}%, delay {:g} months, mitigation {:g}%):\n",
+                        bias.effective_cost_multiplier(), bias.effective_delay_months(), bias.cost_uplift * 100, bias.benefit_delay_months,
+                        bias.mitigation * 100);
+    text += headline_table(summary.optimism_bias_adjusted);
+    text += appraisal_table(summary.optimism_bias_adjusted);
+  }
+
   text += "\nDrivers that move each option's total most (Spearman rank correlation):\n";
   for (const auto& option : summary.options) {
     text += fmt::format("{:<7}", option.id);

@@ -1,37 +1,38 @@
 #include "mcrisk/sampling/unit_cube_sampler.h"
 
-#include <Random123/philox.h>
+#include "permutation.h"
+
 #include <Random123/uniform.hpp>
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace mcrisk::sampling {
 
 namespace {
 
-using Philox = r123::Philox4x64;
-
-// A constant second key word keeps mcrisk's streams apart from any other use
-// of Philox with the same seed ("mcrisk" in ASCII).
-constexpr std::uint64_t kStreamTag = 0x6d637269736bULL;
-
-inline Philox::ctr_type draw(std::uint64_t seed, std::uint64_t trial, std::uint64_t group) {
-  Philox generator;
-  const Philox::key_type key = {{seed, kStreamTag}};
-  const Philox::ctr_type counter = {{trial, group, 0, 0}};
-  return generator(counter, key);
+// Key (seed, "mcrisk") keeps mcrisk's MC stream apart from any other use of
+// Philox with the same seed, and from the LHS and Sobol streams.
+inline detail::Philox::ctr_type draw(std::uint64_t seed, std::uint64_t trial, std::uint64_t group) {
+  return detail::philox_draw(seed, detail::kMonteCarloTag, trial, group);
 }
 
 }  // namespace
 
 SamplingMethod parse_sampling_method(const std::string& name) {
   if (name == "mc") return SamplingMethod::MonteCarlo;
-  throw std::invalid_argument("unknown sampling method '" + name + "'; expected: mc");
+  if (name == "lhs") return SamplingMethod::LatinHypercube;
+  if (name == "sobol") return SamplingMethod::Sobol;
+  throw std::invalid_argument("unknown sampling method '" + name + "'; expected one of: mc, lhs, sobol");
 }
 
 std::string to_string(SamplingMethod method) {
   switch (method) {
     case SamplingMethod::MonteCarlo: return "mc";
+    case SamplingMethod::LatinHypercube: return "lhs";
+    case SamplingMethod::Sobol: return "sobol";
   }
   return "mc";
 }
@@ -56,6 +57,41 @@ void IndependentSampler::fill(std::uint64_t first_trial, std::size_t n, double* 
 double IndependentSampler::uniform(std::uint64_t trial, std::size_t dimension) const {
   if (dimension >= dimensions_) throw std::out_of_range("dimension beyond the sampler's");
   return r123::u01fixedpt<double>(draw(seed_, trial, dimension / 4).v[dimension % 4]);
+}
+
+UnitCubeSampler::UnitCubeSampler(Sampler sampler, std::uint64_t replicate_size)
+    : sampler_(std::move(sampler)), replicate_size_(replicate_size) {}
+
+UnitCubeSampler UnitCubeSampler::create(SamplingMethod method, std::uint64_t seed, std::size_t dimensions,
+                                        std::uint64_t replicate_size) {
+  if (replicate_size == 0) throw std::invalid_argument("replicate size must be at least 1");
+  switch (method) {
+    case SamplingMethod::MonteCarlo:
+      return UnitCubeSampler(IndependentSampler(seed, dimensions), replicate_size);
+    case SamplingMethod::LatinHypercube:
+      return UnitCubeSampler(LatinHypercubeSampler(seed, dimensions, replicate_size), replicate_size);
+    case SamplingMethod::Sobol:
+      return UnitCubeSampler(SobolSampler(seed, dimensions, replicate_size), replicate_size);
+  }
+  throw std::invalid_argument("unknown sampling method");
+}
+
+void UnitCubeSampler::fill(std::uint64_t first_trial, std::size_t n, double* u, std::size_t stride) const {
+  std::visit([&](const auto& sampler) { sampler.fill(first_trial, n, u, stride); }, sampler_);
+}
+
+double UnitCubeSampler::uniform(std::uint64_t trial, std::size_t dimension) const {
+  return std::visit([&](const auto& sampler) { return sampler.uniform(trial, dimension); }, sampler_);
+}
+
+SamplingMethod UnitCubeSampler::method() const {
+  if (std::holds_alternative<LatinHypercubeSampler>(sampler_)) return SamplingMethod::LatinHypercube;
+  if (std::holds_alternative<SobolSampler>(sampler_)) return SamplingMethod::Sobol;
+  return SamplingMethod::MonteCarlo;
+}
+
+std::size_t UnitCubeSampler::dimensions() const {
+  return std::visit([](const auto& sampler) { return sampler.dimensions(); }, sampler_);
 }
 
 }  // namespace mcrisk::sampling

@@ -44,7 +44,7 @@ struct InstanceContext {
 
 class PlanCompiler {
  public:
-  explicit PlanCompiler(const model::Model& model) : model_(model) {}
+  PlanCompiler(const model::Model& model, const PlanAdjustments& adjustments) : model_(model), adjustments_(adjustments) {}
 
   EvaluationPlan compile() {
     plan_.option_count = model_.options.size();
@@ -57,6 +57,7 @@ class PlanCompiler {
     compile_copula();
     for (std::size_t t = 0; t < plan_.year_count; ++t) {
       plan_.discount_divisor.push_back(std::pow(1.0 + model_.discount_rate, double(t)));
+      plan_.green_book_factor.push_back(model_.green_book.factor(t));
     }
     for (std::size_t o = 0; o < model_.options.size(); ++o) {
       compile_savings(o);
@@ -329,7 +330,9 @@ class PlanCompiler {
         InstanceContext context{&option, t, nullptr, 0, {}};
         std::vector<Operand> factors;
         for (const auto& factor : item.factors) factors.push_back(compile_expression(factor, context, item.name + " factor"));
-        if (item.delay_months) factors.push_back(compile_availability(item, option.planned_savings[i], t, context));
+        if (item.delay_months || adjustments_.extra_delay_months > 0) {
+          factors.push_back(compile_availability(item, option.planned_savings[i], t, context));
+        }
         add_term(plan_.savings_terms, o, t, planned, factors);
       }
     }
@@ -340,13 +343,15 @@ class PlanCompiler {
   Operand compile_availability(const model::SavingsItem& item, const std::vector<double>& planned, std::size_t t, InstanceContext context) {
     std::size_t start = 0;
     while (planned[start] == 0.0) ++start;
-    const Operand delay = compile_expression(*item.delay_months, context, item.name + " delay");
-    const double months_running = 12.0 * double(t - start + 1);
+    const Operand delay = item.delay_months ? compile_expression(*item.delay_months, context, item.name + " delay") : Operand{};
+    // An extra delay (optimism bias) shortens the months running rather than
+    // touching the delay expression, so the delay's own column is shared.
+    const double months_running = 12.0 * double(t - start + 1) - adjustments_.extra_delay_months;
     if (!delay.is_column) return {false, std::clamp((months_running - delay.value) / 12.0, 0.0, 1.0), 0};
-    std::ostringstream text;
-    text << "clamp((" << months_running << " - delay) / 12, 0, 1)";
-    const auto expression = model::Expression::parse(text.str());
-    const auto program = expression.compile([&](const SymbolReference&) { return to_symbol(delay); });
+    static const auto availability = model::Expression::parse("clamp((running - delay) / 12, 0, 1)");
+    const auto program = availability.compile([&](const SymbolReference& reference) {
+      return reference.name == "running" ? ResolvedSymbol{ResolvedSymbol::Kind::Constant, months_running, 0} : to_symbol(delay);
+    });
     return add_program(program, item.name + " availability (" + describe(context, model_) + ")");
   }
 
@@ -355,7 +360,7 @@ class PlanCompiler {
     for (std::size_t j = 0; j < model_.cost_items.size(); ++j) {
       const model::CostItem& item = model_.cost_items[j];
       InstanceContext context{&option, std::nullopt, nullptr, 0, {}};
-      std::vector<Operand> factors;
+      std::vector<Operand> factors{Operand{false, adjustments_.cost_multiplier, 0}};
       if (item.amount) {
         factors.push_back(compile_expression(*item.amount, context, item.name + " amount"));
       } else {
@@ -408,6 +413,7 @@ class PlanCompiler {
   }
 
   const model::Model& model_;
+  const PlanAdjustments adjustments_;
   EvaluationPlan plan_;
   std::map<std::string, std::size_t> column_of_key_;
   std::map<std::size_t, std::string> identity_keys_;
@@ -417,6 +423,8 @@ class PlanCompiler {
 
 }  // namespace
 
-EvaluationPlan EvaluationPlan::compile(const model::Model& model) { return PlanCompiler(model).compile(); }
+EvaluationPlan EvaluationPlan::compile(const model::Model& model, const PlanAdjustments& adjustments) {
+  return PlanCompiler(model, adjustments).compile();
+}
 
 }  // namespace mcrisk::simulation

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <optional>
+#include <stdexcept>
 
 #include "mcrisk/sampling/unit_cube_sampler.h"
 #include "mcrisk/simulation/trial_block.h"
@@ -31,6 +32,9 @@ TrialRecord record_lane(const EvaluationPlan& plan, const TrialBlock& block, std
     }
     record.total_net.push_back(block.total_net(o, 0));
     record.npv.push_back(block.npv(o, 0));
+    record.npv_green_book.push_back(block.npv_green_book(o, 0));
+    record.pv_benefits.push_back(block.pv_benefits(o, 0));
+    record.pv_costs.push_back(block.pv_costs(o, 0));
   }
   return record;
 }
@@ -39,44 +43,61 @@ TrialRecord record_lane(const EvaluationPlan& plan, const TrialBlock& block, std
 
 TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings) {
   TrialOutputs outputs;
-  outputs.trials = settings.trials;
   outputs.options = plan.option_count;
   outputs.years = plan.year_count;
   outputs.components = settings.keep_driver_samples ? plan.component_count : 0;
-  outputs.total_net.resize(plan.option_count * settings.trials);
-  outputs.npv.resize(plan.option_count * settings.trials);
-  outputs.net_by_year.resize(plan.option_count * plan.year_count * settings.trials);
-  outputs.drivers.resize(outputs.components * settings.trials);
+  for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs}) {
+    columns->resize(plan.option_count);
+  }
+  outputs.net_by_year.resize(plan.option_count * plan.year_count);
+  outputs.gross_by_year.resize(plan.option_count * plan.year_count);
+  outputs.drivers.resize(outputs.components);
+  extend(plan, settings, settings.trials, outputs);
+  return outputs;
+}
 
-  const sampling::IndependentSampler sampler(settings.seed, plan.dimension_count);
+void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t total_trials, TrialOutputs& outputs) {
+  const std::size_t first_trial = outputs.trials;
+  if (total_trials < first_trial) throw std::invalid_argument("a run can only be extended by more trials");
+  for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
+                        &outputs.net_by_year, &outputs.gross_by_year, &outputs.drivers}) {
+    for (Column& column : *columns) column.resize(total_trials);
+  }
+  outputs.trials = total_trials;
+
+  const sampling::UnitCubeSampler sampler = make_sampler(plan, settings);
   const std::size_t block_size = std::max<std::size_t>(settings.block_size, 1);
-  const std::size_t block_count = (settings.trials + block_size - 1) / block_size;
+  const std::size_t new_trials = total_trials - first_trial;
+  const std::size_t block_count = (new_trials + block_size - 1) / block_size;
   tbb::enumerable_thread_specific<std::optional<TrialBlock>> blocks;
-  std::atomic<std::size_t> done{0};
+  std::atomic<std::size_t> done{first_trial};
 
   const int concurrency = settings.threads > 0 ? settings.threads : tbb::this_task_arena::max_concurrency();
   tbb::task_arena arena(concurrency);
-  const std::size_t trials = settings.trials;
   auto run_block = [&](std::size_t b) {
     auto& slot = blocks.local();
     if (!slot) slot.emplace(plan, block_size);
     TrialBlock& block = *slot;
-    const std::size_t first = b * block_size;
-    const std::size_t n = std::min(block_size, trials - first);
+    const std::size_t first = first_trial + b * block_size;
+    const std::size_t n = std::min(block_size, total_trials - first);
     block.evaluate(sampler, first, n);
+    // Each block writes only its own trials' positions: no ordering between blocks matters.
+    const auto store = [&](Column& column, auto value_of) {
+      for (std::size_t i = 0; i < n; ++i) column[first + i] = value_of(i);
+    };
     for (std::size_t o = 0; o < plan.option_count; ++o) {
-      for (std::size_t i = 0; i < n; ++i) {
-        outputs.total_net[o * trials + first + i] = block.total_net(o, i);
-        outputs.npv[o * trials + first + i] = block.npv(o, i);
-      }
+      store(outputs.total_net[o], [&](std::size_t i) { return block.total_net(o, i); });
+      store(outputs.npv[o], [&](std::size_t i) { return block.npv(o, i); });
+      store(outputs.npv_green_book[o], [&](std::size_t i) { return block.npv_green_book(o, i); });
+      store(outputs.pv_benefits[o], [&](std::size_t i) { return block.pv_benefits(o, i); });
+      store(outputs.pv_costs[o], [&](std::size_t i) { return block.pv_costs(o, i); });
       for (std::size_t t = 0; t < plan.year_count; ++t) {
-        double* net = outputs.net_by_year.data() + (o * plan.year_count + t) * trials + first;
-        for (std::size_t i = 0; i < n; ++i) net[i] = block.net(o, t, i);
+        store(outputs.net_by_year[o * plan.year_count + t], [&](std::size_t i) { return block.net(o, t, i); });
+        store(outputs.gross_by_year[o * plan.year_count + t], [&](std::size_t i) { return block.gross(o, t, i); });
       }
     }
     for (std::size_t c = 0; c < outputs.components; ++c) {
-      double* values = outputs.drivers.data() + c * trials + first;
-      for (std::size_t i = 0; i < n; ++i) values[i] = block.component(c, i);
+      store(outputs.drivers[c], [&](std::size_t i) { return block.component(c, i); });
     }
     done.fetch_add(n, std::memory_order_relaxed);
   };
@@ -91,16 +112,25 @@ TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings) {
         for (std::size_t b = range.begin(); b != range.end(); ++b) run_block(b);
       });
     });
-    if (settings.progress) settings.progress(done.load(), settings.trials);
+    if (settings.progress) settings.progress(done.load(), total_trials);
   }
-  return outputs;
+}
+
+sampling::UnitCubeSampler make_sampler(const EvaluationPlan& plan, const RunSettings& settings) {
+  return sampling::UnitCubeSampler::create(settings.sampling, settings.seed, plan.dimension_count,
+                                           std::max<std::size_t>(settings.replicate_size, 1));
+}
+
+TrialRecord replay_trial(const EvaluationPlan& plan, const RunSettings& settings, std::uint64_t trial) {
+  TrialBlock block(plan, 1);
+  block.evaluate(make_sampler(plan, settings), trial, 1);
+  return record_lane(plan, block, trial);
 }
 
 TrialRecord replay_trial(const EvaluationPlan& plan, std::uint64_t seed, std::uint64_t trial) {
-  const sampling::IndependentSampler sampler(seed, plan.dimension_count);
-  TrialBlock block(plan, 1);
-  block.evaluate(sampler, trial, 1);
-  return record_lane(plan, block, trial);
+  RunSettings settings;
+  settings.seed = seed;
+  return replay_trial(plan, settings, trial);
 }
 
 TrialRecord planned_case(const EvaluationPlan& plan) {

@@ -19,11 +19,14 @@ TrialBlock::TrialBlock(const EvaluationPlan& plan, std::size_t capacity)
       net_(gross_.size()),
       retention_(gross_.size()),
       total_net_(plan.option_count * capacity),
-      npv_(total_net_.size()) {
+      npv_(total_net_.size()),
+      npv_green_book_(total_net_.size()),
+      pv_benefits_(total_net_.size()),
+      pv_costs_(total_net_.size()) {
   for (std::size_t c = 0; c < plan.column_count; ++c) column_pointers_[c] = columns_.data() + c * capacity;
 }
 
-void TrialBlock::evaluate(const sampling::IndependentSampler& sampler, std::uint64_t first_trial, std::size_t n) {
+void TrialBlock::evaluate(const sampling::UnitCubeSampler& sampler, std::uint64_t first_trial, std::size_t n) {
   n_ = n;
   sampler.fill(first_trial, n, uniforms_.data(), capacity_);
   transform_drivers();
@@ -149,18 +152,24 @@ void TrialBlock::combine() {
   for (std::size_t o = 0; o < plan_.option_count; ++o) {
     double* total = total_net_.data() + o * capacity_;
     double* npv = npv_.data() + o * capacity_;
-    std::fill(total, total + n_, 0.0);
-    std::fill(npv, npv + n_, 0.0);
+    double* npv_green_book = npv_green_book_.data() + o * capacity_;
+    double* pv_benefits = pv_benefits_.data() + o * capacity_;
+    double* pv_costs = pv_costs_.data() + o * capacity_;
+    for (double* sum : {total, npv, npv_green_book, pv_benefits, pv_costs}) std::fill(sum, sum + n_, 0.0);
     for (std::size_t t = 0; t < plan_.year_count; ++t) {
       const std::size_t base = index(o, t, 0);
       const double divisor = plan_.discount_divisor[t];
+      const double factor = plan_.green_book_factor[t];
       for (std::size_t i = 0; i < n_; ++i) {
         gross_[base + i] *= retention_[base + i];
         net_[base + i] = gross_[base + i] - cost_[base + i];
         total[i] += net_[base + i];
         npv[i] += net_[base + i] / divisor;
+        pv_benefits[i] += gross_[base + i] * factor;
+        pv_costs[i] += cost_[base + i] * factor;
       }
     }
+    for (std::size_t i = 0; i < n_; ++i) npv_green_book[i] = pv_benefits[i] - pv_costs[i];
   }
 }
 

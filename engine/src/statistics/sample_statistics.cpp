@@ -1,5 +1,8 @@
 #include "mcrisk/statistics/sample_statistics.h"
 
+#include <boost/math/distributions/binomial.hpp>
+#include <boost/math/distributions/students_t.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -8,9 +11,81 @@
 namespace mcrisk::statistics {
 
 namespace {
-// Two-sided 95% normal quantile, Phi^-1(0.975).
-constexpr double kZ975 = 1.959963984540054;
+
+// P(B <= k) for B ~ Binomial(n, p), with the boundary cases Boost rejects.
+double binomial_cdf(std::size_t n, double p, double k) {
+  if (k < 0) return 0.0;
+  if (k >= double(n)) return 1.0;
+  return boost::math::cdf(boost::math::binomial_distribution<double>(double(n), p), k);
+}
+
+// The per-replicate values of a statistic, computed on each replicate's points.
+template <typename Statistic>
+std::vector<double> per_replicate(std::span<const double> values, std::size_t replicate_size, Statistic statistic) {
+  std::vector<double> results;
+  std::vector<double> sorted;
+  for (std::size_t first = 0; first + replicate_size <= values.size(); first += replicate_size) {
+    sorted.assign(values.begin() + std::ptrdiff_t(first), values.begin() + std::ptrdiff_t(first + replicate_size));
+    std::sort(sorted.begin(), sorted.end());
+    results.push_back(statistic(std::span<const double>(sorted)));
+  }
+  return results;
+}
+
 }  // namespace
+
+Interval wilson_interval(double p_hat, std::size_t n, double z) {
+  if (n == 0) throw std::invalid_argument("Wilson interval of zero trials");
+  if (!(p_hat >= 0 && p_hat <= 1)) throw std::invalid_argument("Wilson interval of a proportion outside [0, 1]");
+  const double nn = double(n), z2 = z * z;
+  const double centre = (p_hat + z2 / (2 * nn)) / (1 + z2 / nn);
+  const double half = z / (1 + z2 / nn) * std::sqrt(p_hat * (1 - p_hat) / nn + z2 / (4 * nn * nn));
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+Interval percentile_interval_of_sorted(std::span<const double> sorted, double level) {
+  if (sorted.empty()) throw std::invalid_argument("percentile interval of an empty sample");
+  if (!(level >= 0 && level <= 100)) throw std::invalid_argument("percentile level outside [0, 100]");
+  const std::size_t n = sorted.size();
+  const double p = level / 100.0;
+  if (p <= 0.0 || p >= 1.0 || n < 2) return {sorted.front(), sorted.back()};
+  // B = #{X_i <= xi_p} ~ Binomial(n, p) and P(x_(l) <= xi_p < x_(u)) = P(l <= B <= u - 1)
+  // (1-based order statistics). Take the largest l with P(B <= l - 1) <= 0.025 and
+  // the smallest u with P(B >= u) <= 0.025: coverage is at least 95%.
+  const double centre = double(n) * p, spread = std::sqrt(double(n) * p * (1 - p));
+  double l = std::max(1.0, std::floor(centre - 3 * spread - 2));
+  while (l + 1 <= double(n) && binomial_cdf(n, p, l) <= 0.025) l += 1;       // now P(B <= l - 1) <= 0.025 < P(B <= l)
+  while (l > 1 && binomial_cdf(n, p, l - 1) > 0.025) l -= 1;
+  double u = std::min(double(n), std::ceil(centre + 3 * spread + 2));
+  while (u > 1 && 1.0 - binomial_cdf(n, p, u - 2) <= 0.025) u -= 1;         // P(B >= u - 1) <= 0.025: u - 1 also works
+  while (u < double(n) && 1.0 - binomial_cdf(n, p, u - 1) > 0.025) u += 1;
+  // Where the sample is too small for 95% (extreme levels), the interval is the
+  // whole sample range, whose coverage is then below 95%.
+  return {sorted[std::size_t(l) - 1], sorted[std::size_t(u) - 1]};
+}
+
+Interval expected_shortfall_interval_of_sorted(std::span<const double> sorted, double alpha) {
+  const double es = expected_shortfall_of_sorted(sorted, alpha);
+  const auto count = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(alpha * double(sorted.size()))));
+  const double quantile = sorted[count - 1];
+  double tail_variance = 0;
+  for (std::size_t i = 0; i < count; ++i) tail_variance += (sorted[i] - es) * (sorted[i] - es);
+  tail_variance = count > 1 ? tail_variance / double(count - 1) : 0.0;
+  const double variance = (tail_variance + (1 - alpha) * (es - quantile) * (es - quantile)) / (alpha * double(sorted.size()));
+  const double half = kZ975 * std::sqrt(variance);
+  return {es - half, es + half};
+}
+
+Interval replicate_interval(double estimate, std::span<const double> per_replicate_values) {
+  const std::size_t r = per_replicate_values.size();
+  if (r < 2) throw std::invalid_argument("an interval from replicates needs at least 2 replicates");
+  const double mean = accurate_sum(per_replicate_values) / double(r);
+  double squares = 0;
+  for (double v : per_replicate_values) squares += (v - mean) * (v - mean);
+  const double se = std::sqrt(squares / double(r - 1) / double(r));
+  const double t = boost::math::quantile(boost::math::complement(boost::math::students_t_distribution<double>(double(r - 1)), 0.025));
+  return {estimate - t * se, estimate + t * se};
+}
 
 double SampleSummary::percentile(double level) const {
   for (const auto& p : percentiles)
@@ -47,7 +122,7 @@ double accurate_sum(std::span<const double> values) {
   return sum + compensation;
 }
 
-SampleSummary summarise(std::span<const double> values) {
+SampleSummary summarise(std::span<const double> values, const IntervalDesign& design, std::span<const double> levels) {
   if (values.empty()) throw std::invalid_argument("summary of an empty sample");
   SampleSummary summary;
   const std::size_t n = values.size();
@@ -63,17 +138,47 @@ SampleSummary summarise(std::span<const double> values) {
     if (value < 0) ++losses;
   }
   summary.sd = n > 1 ? std::sqrt((squares + compensation) / double(n - 1)) : 0.0;
-  summary.mean_se = summary.sd / std::sqrt(double(n));
-  summary.mean_ci95_low = summary.mean - kZ975 * summary.mean_se;
-  summary.mean_ci95_high = summary.mean + kZ975 * summary.mean_se;
   summary.prob_loss = double(losses) / double(n);
 
   std::vector<double> sorted(values.begin(), values.end());
   std::sort(sorted.begin(), sorted.end());
   summary.min = sorted.front();
   summary.max = sorted.back();
-  for (double level : kReportedPercentiles) summary.percentiles.push_back({level, percentile_of_sorted(sorted, level)});
+  for (double level : levels) summary.percentiles.push_back({level, percentile_of_sorted(sorted, level), {}});
   summary.expected_shortfall_5 = expected_shortfall_of_sorted(sorted, 0.05);
+
+  const std::size_t m = design.replicate_size;
+  if (m == 0) {
+    summary.interval_method = "iid";
+    summary.mean_se = summary.sd / std::sqrt(double(n));
+    summary.mean_ci95_low = summary.mean - kZ975 * summary.mean_se;
+    summary.mean_ci95_high = summary.mean + kZ975 * summary.mean_se;
+    for (auto& p : summary.percentiles) p.ci95 = percentile_interval_of_sorted(sorted, p.level);
+    summary.prob_loss_ci95 = wilson_interval(summary.prob_loss, n);
+    summary.expected_shortfall_5_ci95 = expected_shortfall_interval_of_sorted(sorted, 0.05);
+    return summary;
+  }
+  if (n % m != 0 || n / m < 2) throw std::invalid_argument("a replicated design needs a whole number (>= 2) of replicates");
+  summary.interval_method = "replicates";
+  const auto means = per_replicate(values, m, [](std::span<const double> s) { return accurate_sum(s) / double(s.size()); });
+  const Interval mean_interval = replicate_interval(summary.mean, means);
+  summary.mean_ci95_low = mean_interval.low;
+  summary.mean_ci95_high = mean_interval.high;
+  summary.mean_se = std::sqrt([&] {
+    double squares_of_means = 0;
+    const double grand = accurate_sum(means) / double(means.size());
+    for (double v : means) squares_of_means += (v - grand) * (v - grand);
+    return squares_of_means / double(means.size() - 1) / double(means.size());
+  }());
+  for (auto& p : summary.percentiles) {
+    p.ci95 = replicate_interval(p.value, per_replicate(values, m, [&](std::span<const double> s) { return percentile_of_sorted(s, p.level); }));
+  }
+  summary.prob_loss_ci95 = replicate_interval(summary.prob_loss, per_replicate(values, m, [](std::span<const double> s) {
+    return double(std::lower_bound(s.begin(), s.end(), 0.0) - s.begin()) / double(s.size());
+  }));
+  summary.prob_loss_ci95 = {std::max(0.0, summary.prob_loss_ci95.low), std::min(1.0, summary.prob_loss_ci95.high)};
+  summary.expected_shortfall_5_ci95 = replicate_interval(
+      summary.expected_shortfall_5, per_replicate(values, m, [](std::span<const double> s) { return expected_shortfall_of_sorted(s, 0.05); }));
   return summary;
 }
 

@@ -134,6 +134,46 @@ struct Option {
   SourceLocation where;
 };
 
+//! A step schedule of discount rates: each band's rate applies to the years
+//! from `from_year` (counted from the base year) until the next band's.
+struct DiscountSchedule {
+  struct Band {
+    std::size_t from_year = 0;
+    double rate = 0;
+  };
+  std::vector<Band> bands;     //!< ascending from_year, the first from 0
+  std::size_t base_year = 0;   //!< model year index that is discounted by 1
+  //! HM Treasury Green Book (2022): 3.5% real for years 0-30, 3.0% for 31-75, 2.5% beyond.
+  static DiscountSchedule green_book(std::size_t base_year);
+  //! Discount factor of model year t: prod over years k = base+1..t of 1/(1 + rate(k - base)).
+  double factor(std::size_t t) const;
+};
+
+//! Green Book optimism bias: costs uplifted and benefits delayed, each reduced
+//! by the share of the bias that mitigation removes. Reported beside the
+//! unadjusted results, on the same trials.
+struct OptimismBias {
+  double cost_uplift = 0;           //!< e.g. 0.24 for +24%
+  double benefit_delay_months = 0;  //!< added to every savings item's start
+  double mitigation = 0;            //!< 0..1: share of the bias removed
+  std::string rationale;
+  SourceLocation where;
+  double effective_cost_multiplier() const { return 1.0 + cost_uplift * (1.0 - mitigation); }
+  double effective_delay_months() const { return benefit_delay_months * (1.0 - mitigation); }
+};
+
+//! A figure each option should reach: the probability of reaching it is reported with its interval.
+struct Target {
+  enum class Measure { TotalNet, Npv, NetInYear, GrossInYear };
+  std::string name;
+  std::string description;
+  Measure measure = Measure::TotalNet;
+  std::size_t year = 0;          //!< for NetInYear and GrossInYear
+  bool at_least_planned = false; //!< the option's own planned figure of the measure
+  double at_least = 0;           //!< otherwise this amount
+  SourceLocation where;
+};
+
 //! Defaults for a run that the command line may override.
 struct RunDefaults {
   std::size_t trials = 100000;
@@ -146,7 +186,10 @@ struct Model {
   std::string description;
   std::string currency = "GBP";
   std::vector<std::string> years;            //!< labels; year index t = 0, 1, ...
-  double discount_rate = 0.0;
+  double discount_rate = 0.0;                //!< flat rate: "npv"
+  DiscountSchedule green_book;               //!< schedule: "npv_green_book", BCR
+  std::optional<OptimismBias> optimism_bias;
+  std::vector<Target> targets;
   std::vector<IndexSet> sets;
   std::vector<Driver> drivers;
   std::vector<DriverComponent> components;

@@ -1,19 +1,30 @@
 #pragma once
 // Samplers emit points of the unit cube (0,1)^d, one per trial; transforms
 // (sampling/driver_transform.h) turn them into the model's drivers. A point is
-// a pure function of (seed, trial index, dimension), so any thread count, any
-// block size and `mcrisk replay --trial K` see the same numbers.
+// a pure function of (seed, method, replicate size, trial index, dimension),
+// so any thread count, any block size and `mcrisk replay --trial K` see the
+// same numbers.
+//
+// A run of N trials is R replicates of M points: trial k is point k mod M of
+// replicate k / M. Latin hypercube and Sobol points are stratified within a
+// replicate and independent across replicates, so the spread of the R
+// replicate means gives an honest standard error (Owen's replicated designs),
+// and a run grows by whole replicates. Independent (MC) points ignore M.
+
+#include "mcrisk/sampling/latin_hypercube_sampler.h"
+#include "mcrisk/sampling/sobol_sampler.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <variant>
 
 namespace mcrisk::sampling {
 
-//! The sampling methods `--sampling` accepts.
-enum class SamplingMethod { MonteCarlo };
+//! The sampling methods `--sampling` accepts: mc, lhs, sobol.
+enum class SamplingMethod { MonteCarlo, LatinHypercube, Sobol };
 
-//! Parses "mc"; throws std::invalid_argument naming the accepted methods.
+//! Parses "mc", "lhs" or "sobol"; throws std::invalid_argument naming the accepted methods.
 SamplingMethod parse_sampling_method(const std::string& name);
 std::string to_string(SamplingMethod method);
 
@@ -33,6 +44,33 @@ class IndependentSampler {
  private:
   std::uint64_t seed_;
   std::size_t dimensions_;
+};
+
+//! Any of the samplers, as a value: a closed set dispatched once per fill()
+//! (one block of trials), never per trial. Cheap to copy; immutable.
+class UnitCubeSampler {
+ public:
+  //! Throws std::invalid_argument if replicate_size is 0 or the method rejects
+  //! it (LHS: at most 2^32 - 1; Sobol: a power of two) or the dimensions
+  //! (Sobol: at most SobolSampler::max_dimensions).
+  static UnitCubeSampler create(SamplingMethod method, std::uint64_t seed, std::size_t dimensions, std::uint64_t replicate_size);
+
+  //! Fills u[d * stride + i] for trials first_trial + i, i < n, every dimension d.
+  void fill(std::uint64_t first_trial, std::size_t n, double* u, std::size_t stride) const;
+  //! The uniform of one (trial, dimension); equal to what fill() writes there.
+  double uniform(std::uint64_t trial, std::size_t dimension) const;
+
+  SamplingMethod method() const;
+  //! M: trial k belongs to replicate k / M.
+  std::uint64_t replicate_size() const { return replicate_size_; }
+  std::size_t dimensions() const;
+
+ private:
+  using Sampler = std::variant<IndependentSampler, LatinHypercubeSampler, SobolSampler>;
+  UnitCubeSampler(Sampler sampler, std::uint64_t replicate_size);
+
+  Sampler sampler_;
+  std::uint64_t replicate_size_;
 };
 
 }  // namespace mcrisk::sampling

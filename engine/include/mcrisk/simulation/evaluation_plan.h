@@ -52,6 +52,12 @@ struct EventSlotExposure {
   std::size_t cost_column = 0;
 };
 
+//! Changes applied while compiling, on top of what the model says (e.g. optimism bias).
+struct PlanAdjustments {
+  double cost_multiplier = 1.0;     //!< on every cost item (not on event costs)
+  double extra_delay_months = 0.0;  //!< added to every savings item's start delay
+};
+
 //! Everything the trial loop needs.
 struct EvaluationPlan {
   std::size_t option_count = 0, year_count = 0;
@@ -68,12 +74,13 @@ struct EvaluationPlan {
   std::vector<ProductTerm> savings_terms, cost_terms;
   std::vector<std::uint32_t> factor_columns;
   std::vector<EventSlotExposure> event_exposures;
-  std::vector<double> discount_divisor;        //!< (1 + r)^t
+  std::vector<double> discount_divisor;        //!< (1 + r)^t, the flat rate
+  std::vector<double> green_book_factor;       //!< discount factor by the Green Book schedule
   std::size_t max_scratch_per_lane = 0;        //!< expression stack depth
 
   //! Compiles a validated model; throws config::ConfigError (with the location of
   //! the expression or correlation at fault).
-  static EvaluationPlan compile(const model::Model& model);
+  static EvaluationPlan compile(const model::Model& model, const PlanAdjustments& adjustments = {});
 };
 
 }  // namespace mcrisk::simulation

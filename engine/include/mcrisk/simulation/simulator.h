@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "mcrisk/sampling/unit_cube_sampler.h"
 #include "mcrisk/simulation/evaluation_plan.h"
 
 namespace mcrisk::simulation {
@@ -20,22 +21,29 @@ struct RunSettings {
   int threads = 0;                 //!< 0: all cores
   std::size_t block_size = 256;    //!< trials per block (results do not depend on it)
   bool keep_driver_samples = true; //!< store drivers per trial (for the driver ranking)
+  sampling::SamplingMethod sampling = sampling::SamplingMethod::MonteCarlo;
+  //! Points per replicate for Latin hypercube and Sobol (trial k is in replicate k / M); ignored by plain MC.
+  std::size_t replicate_size = 1;
   //! Called now and then from the thread that started the run, with trials done so far.
   std::function<void(std::size_t done, std::size_t total)> progress;
 };
 
-//! Per-trial outputs, in trial order. Index [option * trials + trial] etc.
+//! Per-trial values of one output, in trial order.
+using Column = std::vector<double>;
+
+//! Per-trial outputs, in trial order; a run can be extended by more trials.
 struct TrialOutputs {
   std::size_t trials = 0, options = 0, years = 0, components = 0;
-  std::vector<double> total_net;    //!< [option][trial]
-  std::vector<double> npv;          //!< [option][trial]
-  std::vector<double> net_by_year;  //!< [option][year][trial]
-  std::vector<double> drivers;      //!< [component][trial], if kept
+  std::vector<Column> total_net, npv, npv_green_book;  //!< [option]
+  std::vector<Column> pv_benefits, pv_costs;           //!< [option], Green Book discounting
+  std::vector<Column> net_by_year, gross_by_year;      //!< [option * years + year]
+  std::vector<Column> drivers;                         //!< [component], if kept
 
-  const double* total_net_of(std::size_t option) const { return total_net.data() + option * trials; }
-  const double* npv_of(std::size_t option) const { return npv.data() + option * trials; }
-  const double* net_of(std::size_t option, std::size_t year) const { return net_by_year.data() + (option * years + year) * trials; }
-  const double* driver_of(std::size_t component) const { return drivers.data() + component * trials; }
+  const double* total_net_of(std::size_t option) const { return total_net[option].data(); }
+  const double* npv_of(std::size_t option) const { return npv[option].data(); }
+  const double* net_of(std::size_t option, std::size_t year) const { return net_by_year[option * years + year].data(); }
+  const double* gross_of(std::size_t option, std::size_t year) const { return gross_by_year[option * years + year].data(); }
+  const double* driver_of(std::size_t component) const { return drivers[component].data(); }
 };
 
 //! One trial in full: its drivers and each option's gross, costs and net by year.
@@ -43,13 +51,22 @@ struct TrialRecord {
   std::uint64_t trial = 0;
   std::vector<double> components;              //!< driver component values
   std::vector<std::vector<double>> gross, cost, net;  //!< [option][year]
-  std::vector<double> total_net, npv;          //!< [option]
+  std::vector<double> total_net, npv, npv_green_book, pv_benefits, pv_costs;  //!< [option]
 };
 
 //! Runs settings.trials trials of the plan.
 TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings);
 
-//! Recomputes one trial alone; equal bit for bit to its contribution to simulate().
+//! Adds trials [outputs.trials, total_trials) to outputs: the result is the
+//! same, bit for bit, as simulate() with total_trials (used for --precision).
+void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t total_trials, TrialOutputs& outputs);
+
+//! The sampler a run with these settings uses.
+sampling::UnitCubeSampler make_sampler(const EvaluationPlan& plan, const RunSettings& settings);
+
+//! Recomputes one trial alone; equal bit for bit to its contribution to simulate() with the same settings.
+TrialRecord replay_trial(const EvaluationPlan& plan, const RunSettings& settings, std::uint64_t trial);
+//! The same for a plain Monte Carlo run with this seed.
 TrialRecord replay_trial(const EvaluationPlan& plan, std::uint64_t seed, std::uint64_t trial);
 
 //! Every driver at its planned value, no events: the business case's own figures.

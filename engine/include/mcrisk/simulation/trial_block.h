@@ -20,7 +20,7 @@ class TrialBlock {
   TrialBlock(const EvaluationPlan& plan, std::size_t capacity);
 
   //! Samples and evaluates trials [first_trial, first_trial + n), n <= capacity().
-  void evaluate(const sampling::IndependentSampler& sampler, std::uint64_t first_trial, std::size_t n);
+  void evaluate(const sampling::UnitCubeSampler& sampler, std::uint64_t first_trial, std::size_t n);
   //! Evaluates one lane with every driver at its planned value and no events.
   void evaluate_planned();
 
@@ -33,6 +33,11 @@ class TrialBlock {
   double net(std::size_t option, std::size_t year, std::size_t i) const { return net_[index(option, year, i)]; }
   double total_net(std::size_t option, std::size_t i) const { return total_net_[option * capacity_ + i]; }
   double npv(std::size_t option, std::size_t i) const { return npv_[option * capacity_ + i]; }
+  //! NPV by the Green Book schedule.
+  double npv_green_book(std::size_t option, std::size_t i) const { return npv_green_book_[option * capacity_ + i]; }
+  //! Present values of gross savings and of costs (Green Book schedule), for the benefit-cost ratio.
+  double pv_benefits(std::size_t option, std::size_t i) const { return pv_benefits_[option * capacity_ + i]; }
+  double pv_costs(std::size_t option, std::size_t i) const { return pv_costs_[option * capacity_ + i]; }
 
  private:
   std::size_t index(std::size_t option, std::size_t year, std::size_t i) const {
@@ -53,7 +58,7 @@ class TrialBlock {
   std::vector<const double*> column_pointers_;
   std::vector<double> scratch_, term_;
   std::vector<double> gross_, cost_, net_, retention_;  // [option][year][lane]
-  std::vector<double> total_net_, npv_;                 // [option][lane]
+  std::vector<double> total_net_, npv_, npv_green_book_, pv_benefits_, pv_costs_;  // [option][lane]
 };
 
 }  // namespace mcrisk::simulation

@@ -1,16 +1,20 @@
 #pragma once
 // Everything a run reports, computed from the per-trial outputs: per option,
-// total net savings and NPV summaries, the probability of being best, a fan of
-// net savings by year, the plan's own figures beside them, and which drivers
-// move each option's total most (Spearman rank correlation).
+// total net savings and NPV (flat rate and Green Book schedule) with an
+// interval on every figure, the benefit-cost ratio, the probability of being
+// best and of meeting each target, a fan of net savings by year, the plan's
+// own figures beside them, which drivers move each option's total most, and
+// every pair of options compared on the same trials.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "mcrisk/model/model.h"
 #include "mcrisk/simulation/evaluation_plan.h"
 #include "mcrisk/simulation/simulator.h"
+#include "mcrisk/statistics/convergence.h"
 #include "mcrisk/statistics/sample_statistics.h"
 
 namespace mcrisk::statistics {
@@ -28,14 +32,44 @@ struct DriverInfluence {
   double rank_correlation;  //!< Spearman, in [-1, 1]
 };
 
+//! A probability with its 95% interval.
+struct Probability {
+  double value = 0;
+  Interval ci95;
+};
+
+//! The chance of meeting one target.
+struct TargetResult {
+  std::string name;
+  double threshold = 0;  //!< the amount to reach (the option's plan for `at_least: planned`)
+  Probability probability;
+};
+
+//! Benefit-cost ratio: PV of gross savings over PV of costs (Green Book discounting).
+struct BenefitCostRatio {
+  bool defined = false;  //!< false when some trial has no costs (the ratio has no finite value)
+  double planned = 0;
+  SampleSummary ratio;   //!< its prob_loss field is unused
+  Probability below_one; //!< P(BCR < 1)
+};
+
 struct OptionSummary {
   std::string id;
   std::string description;
-  double planned_total_net = 0, planned_npv = 0;  //!< every driver at its planned value
-  SampleSummary total_net, npv;
-  double prob_best = 0;
+  double planned_total_net = 0, planned_npv = 0, planned_npv_green_book = 0;  //!< every driver at its planned value
+  SampleSummary total_net, npv, npv_green_book;
+  BenefitCostRatio bcr;
+  Probability prob_best;
+  std::vector<TargetResult> targets;
   std::vector<YearSummary> by_year;
   std::vector<DriverInfluence> drivers;  //!< by |rank correlation|, largest first
+};
+
+//! Option a against option b on the same trials.
+struct Comparison {
+  std::string a, b;
+  SampleSummary difference;  //!< of total net a - b
+  Probability a_better;      //!< P(total net a > total net b)
 };
 
 //! Facts about the run that produced a summary.
@@ -44,6 +78,7 @@ struct RunInfo {
   std::uint64_t seed = 0;
   int threads = 0;
   std::string sampling = "mc";
+  std::size_t replicate_size = 0;  //!< 0 for independent trials
   std::string engine_version;
   double wall_seconds = 0;
 };
@@ -54,12 +89,26 @@ struct RunSummary {
   std::string config_sha256;
   std::string currency;
   double discount_rate = 0;
+  model::DiscountSchedule green_book;
   std::vector<std::string> years;
   RunInfo run;
   std::vector<OptionSummary> options;
+  std::vector<Comparison> comparisons;
+  //! The same trials with the model's optimism bias applied, when it states one.
+  std::optional<model::OptimismBias> optimism_bias;
+  std::vector<OptionSummary> optimism_bias_adjusted;
+  //! How the run reached its precision, when one was asked for (--precision).
+  std::optional<ConvergenceTrace> convergence;
 };
 
-//! Summarises a run's outputs. Deterministic: depends only on the outputs' values in trial order.
+//! Summaries of every option. Deterministic: depends only on the outputs' values in trial order.
+std::vector<OptionSummary> summarise_options(const model::Model& model, const simulation::EvaluationPlan& plan,
+                                             const simulation::TrialOutputs& outputs, const IntervalDesign& design);
+
+//! Every pair of options (in config order), compared on the same trials.
+std::vector<Comparison> compare_options(const model::Model& model, const simulation::TrialOutputs& outputs, const IntervalDesign& design);
+
+//! Summarises a run's outputs (options and comparisons).
 RunSummary summarise_run(const model::Model& model, const simulation::EvaluationPlan& plan,
                          const simulation::TrialOutputs& outputs, const RunInfo& run);
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace mcrisk::statistics {
@@ -14,20 +15,41 @@ namespace mcrisk::statistics {
 //! The percentile levels every summary reports.
 inline constexpr double kReportedPercentiles[] = {5, 10, 50, 80, 90, 95};
 
-//! A percentile level and its value.
+//! A confidence interval.
+struct Interval {
+  double low = 0, high = 0;
+  double half_width() const { return (high - low) / 2; }
+  bool contains(double x) const { return low <= x && x <= high; }
+};
+
+//! A percentile level, its value and the value's 95% confidence interval.
 struct Percentile {
   double level = 0;  //!< 0..100
   double value = 0;
+  Interval ci95;
 };
 
-//! The summary of one output.
+//! How the Monte Carlo uncertainty of each statistic is estimated.
+struct IntervalDesign {
+  //! 0: the trials are independent draws (plain Monte Carlo), so each statistic
+  //! has its own closed-form interval. M > 0: the trials are replicates of M
+  //! points (Latin hypercube, randomised Sobol), which are not independent
+  //! within a replicate; every interval then comes from the spread of the
+  //! statistic over the independent replicates (Student t, R - 1 df).
+  std::size_t replicate_size = 0;
+};
+
+//! The summary of one output, each figure with its 95% interval.
 struct SampleSummary {
   std::size_t count = 0;
   double mean = 0, mean_se = 0, mean_ci95_low = 0, mean_ci95_high = 0, sd = 0;
   double min = 0, max = 0;
   std::vector<Percentile> percentiles;  //!< kReportedPercentiles, in order
   double prob_loss = 0;                 //!< P(X < 0)
+  Interval prob_loss_ci95;
   double expected_shortfall_5 = 0;      //!< mean of the ceil(0.05 N) smallest values
+  Interval expected_shortfall_5_ci95;
+  std::string interval_method;          //!< "iid" or "replicates"
 
   //! The value at a reported level (throws std::out_of_range if not reported).
   double percentile(double level) const;
@@ -44,8 +66,30 @@ double expected_shortfall_of_sorted(std::span<const double> sorted, double alpha
 //! Compensated (Neumaier) sum, so that means of millions of trials keep their digits.
 double accurate_sum(std::span<const double> values);
 
-//! Summarises values (taken in the given order; a sorted copy is made).
-SampleSummary summarise(std::span<const double> values);
+//! Summarises values (taken in the given order; a sorted copy is made), with
+//! the percentiles at `levels` (0..100, ascending).
+SampleSummary summarise(std::span<const double> values, const IntervalDesign& design = {},
+                        std::span<const double> levels = kReportedPercentiles);
+
+//! Two-sided 95% normal quantile, Phi^-1(0.975).
+inline constexpr double kZ975 = 1.959963984540054;
+
+//! Wilson score interval for a proportion p_hat observed over n trials (Wilson 1927).
+Interval wilson_interval(double p_hat, std::size_t n, double z = kZ975);
+
+//! Distribution-free 95% interval for the level-th percentile from order
+//! statistics: [x_(l), x_(u)] with l, u chosen from Binomial(N, p) so that
+//! P(l <= B < u) >= 0.95 (the binomial method; Hahn and Meeker 1991, 5.2).
+Interval percentile_interval_of_sorted(std::span<const double> sorted, double level);
+
+//! 95% interval for the expected shortfall at alpha, asymptotic normal with
+//! variance [Var(X | X <= q) + (1 - alpha)(ES - q)^2] / (alpha N)
+//! (Manistre and Hancock 2005, "Variance of the CTE estimator").
+Interval expected_shortfall_interval_of_sorted(std::span<const double> sorted, double alpha);
+
+//! Estimate +- t_{R-1, 0.975} sd(per_replicate) / sqrt(R): the interval of a
+//! statistic from its values in R independent replicates.
+Interval replicate_interval(double estimate, std::span<const double> per_replicate);
 
 //! For each of k options, the share of trials in which it has the largest value;
 //! a tie of m options gives each 1/m. samples[o][trial].
