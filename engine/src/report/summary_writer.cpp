@@ -252,8 +252,8 @@ std::string appraisal_table(const std::vector<statistics::OptionSummary>& option
 std::string format_summary_table(const statistics::RunSummary& summary) {
   std::string text = fmt::format("{} — {} trials ({} sampling), seed {}, {} thread(s), {:.2f} s\n", summary.model_name, summary.run.trials,
                                  summary.run.sampling, summary.run.seed, summary.run.threads, summary.run.wall_seconds);
-  text += fmt::format("Total net savings over {} to {}, {}; every figure from the same trials, with its 95% interval:\n\n",
-                      summary.years.front(), summary.years.back(), summary.currency);
+  const std::string span = summary.years.size() == 1 ? "in " + summary.years.front() : "over " + summary.years.front() + " to " + summary.years.back();
+  text += fmt::format("Total net savings {}, {}; every figure from the same trials, with its 95% interval:\n\n", span, summary.currency);
   text += headline_table(summary.options);
   if (summary.convergence) {
     const auto& trace = *summary.convergence;
@@ -272,11 +272,16 @@ std::string format_summary_table(const statistics::RunSummary& summary) {
   text += appraisal_table(summary.options);
 
   if (!summary.options.empty() && !summary.options.front().targets.empty()) {
-    text += "\nProbability of meeting each target [95% CI]:\n";
+    text += "\nProbability of meeting each target [95% CI] (threshold beside it):\n";
+    std::size_t id_width = 7;
+    for (const auto& option : summary.options) id_width = std::max(id_width, option.id.size() + 1);
+    text += fmt::format("{:<{}}", "option", id_width);
+    for (const auto& target : summary.options.front().targets) text += fmt::format("{:>36}", target.name);
+    text += "\n";
     for (const auto& option : summary.options) {
-      text += fmt::format("{:<7}", option.id);
+      text += fmt::format("{:<{}}", option.id, id_width);
       for (const auto& target : option.targets) {
-        text += fmt::format("  {} (>= {}): {}", target.name, format_money(target.threshold), probability_interval(target.probability));
+        text += fmt::format("{:>36}", probability_interval(target.probability) + " (" + format_money(target.threshold) + ")");
       }
       text += "\n";
     }
@@ -304,11 +309,12 @@ std::string format_summary_table(const statistics::RunSummary& summary) {
 
   text += "\nDrivers that move each option's total most (Spearman rank correlation):\n";
   for (const auto& option : summary.options) {
-    text += fmt::format("{:<7}", option.id);
-    for (std::size_t i = 0; i < std::min<std::size_t>(4, option.drivers.size()); ++i) {
-      text += fmt::format("{}{} {:+.2f}", i ? ", " : "", option.drivers[i].driver, option.drivers[i].rank_correlation);
+    std::string ranking;
+    for (const auto& driver : option.drivers) {
+      if (ranking.size() > 90 || std::abs(driver.rank_correlation) < 0.05) break;  // the top few that matter
+      ranking += fmt::format("{}{} {:+.2f}", ranking.empty() ? "" : ", ", driver.driver, driver.rank_correlation);
     }
-    text += "\n";
+    text += fmt::format("{:<7} {}\n", option.id, ranking.empty() ? "no driver moves it (|rank correlation| < 0.05)" : ranking);
   }
   return text;
 }

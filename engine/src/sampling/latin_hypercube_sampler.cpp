@@ -27,8 +27,8 @@ LatinHypercubeSampler::LatinHypercubeSampler(std::uint64_t seed, std::size_t dim
     throw std::invalid_argument("Latin hypercube replicate size must be between 1 and " +
                                 std::to_string(max_replicate_size) + ", got " + std::to_string(replicate_size));
   }
-  const int precision = 53 - static_cast<int>(std::bit_width(replicate_size));  // 21 .. 52
-  jitter_shift_ = 64 - precision + 1;                          // t keeps precision - 1 bits
+  const int precision = 53 - static_cast<int>(std::bit_width(replicate_size));  // b: 21 .. 52
+  jitter_shift_ = 65 - precision;                                               // t: the leading b - 1 bits
   jitter_scale_ = std::ldexp(1.0, -precision);
 }
 
@@ -55,7 +55,6 @@ double LatinHypercubeSampler::stratified_uniform(std::uint64_t stratum, std::uin
 
 void LatinHypercubeSampler::fill(std::uint64_t first_trial, std::size_t n, double* u, std::size_t stride) const {
   const auto l = static_cast<std::uint32_t>(replicate_size_);
-  const auto m = static_cast<double>(replicate_size_);
   for (std::size_t group = 0; group * 4 < dimensions_; ++group) {
     const std::size_t first_dimension = group * 4;
     const std::size_t width = std::min<std::size_t>(4, dimensions_ - first_dimension);
@@ -63,20 +62,14 @@ void LatinHypercubeSampler::fill(std::uint64_t first_trial, std::size_t n, doubl
         first_trial, n, replicate_size_, [&](std::uint64_t replicate, std::uint64_t first_index, std::size_t offset, std::size_t count) {
           // One hash per (replicate, group) gives the four dimensions' permutations.
           const auto seeds = detail::philox_draw(seed_, detail::kLatinPermutationTag, replicate, group);
-          // First the strata, a row at a time (independent hashes the CPU can
-          // overlap), stored as doubles (exact below 2^53); then the jitters.
-          for (std::size_t lane = 0; lane < width; ++lane) {
-            const detail::Permutation permutation(l, static_cast<std::uint32_t>(seeds.v[lane]));
-            double* row = u + (first_dimension + lane) * stride;
-            for (std::size_t j = offset; j < offset + count; ++j) {
-              row[j] = static_cast<double>(permutation(static_cast<std::uint32_t>(first_index + (j - offset))));
-            }
-          }
+          const detail::Permutation permutations[4] = {
+              {l, static_cast<std::uint32_t>(seeds.v[0])}, {l, static_cast<std::uint32_t>(seeds.v[1])},
+              {l, static_cast<std::uint32_t>(seeds.v[2])}, {l, static_cast<std::uint32_t>(seeds.v[3])}};
           for (std::size_t j = offset; j < offset + count; ++j) {
+            const auto index = static_cast<std::uint32_t>(first_index + (j - offset));
             const auto jitters = detail::philox_draw(seed_, detail::kLatinJitterTag, first_trial + j, group);
             for (std::size_t lane = 0; lane < width; ++lane) {
-              double& value = u[(first_dimension + lane) * stride + j];
-              value = (value + jitter(jitters.v[lane])) / m;
+              u[(first_dimension + lane) * stride + j] = stratified_uniform(permutations[lane](index), jitters.v[lane]);
             }
           }
         });

@@ -44,8 +44,8 @@ class LatinHypercubeSampler {
   std::uint64_t seed_;
   std::size_t dimensions_;
   std::uint64_t replicate_size_;
-  int jitter_shift_;     // 64 minus the jitter's bits of precision
-  double jitter_scale_;  // 2^-(jitter's bits of precision)
+  int jitter_shift_;     // 65 - b: keeps the leading b - 1 bits (b: the jitter's precision)
+  double jitter_scale_;  // 2^-b
 };
 
 }  // namespace mcrisk::sampling
