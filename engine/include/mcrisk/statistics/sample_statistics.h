@@ -34,8 +34,9 @@ struct IntervalDesign {
   //! 0: the trials are independent draws (plain Monte Carlo), so each statistic
   //! has its own closed-form interval. M > 0: the trials are replicates of M
   //! points (Latin hypercube, randomised Sobol), which are not independent
-  //! within a replicate; every interval then comes from the spread of the
-  //! statistic over the independent replicates (Student t, R - 1 df).
+  //! within a replicate; every statistic is then the average of its values in
+  //! the replicates (percentiles by definition 5 within each), and its interval
+  //! comes from their spread (Student t, R - 1 df).
   std::size_t replicate_size = 0;
 };
 
@@ -59,6 +60,10 @@ struct SampleSummary {
 //! statistics: h = (N - 1) p, x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h])
 //! (Hyndman and Fan 1996, definition 7).
 double percentile_of_sorted(std::span<const double> sorted, double level);
+
+//! Percentile (0..100) at position N p + 1/2 (Hyndman and Fan 1996, definition 5):
+//! used within the replicates of a replicated design, where its bias is smaller.
+double midpoint_percentile_of_sorted(std::span<const double> sorted, double level);
 
 //! Mean of the ceil(alpha N) smallest of sorted values.
 double expected_shortfall_of_sorted(std::span<const double> sorted, double alpha);
