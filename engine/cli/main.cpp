@@ -15,6 +15,7 @@
 
 #include "mcrisk/config/config_error.h"
 #include "mcrisk/config/model_loader.h"
+#include "mcrisk/report/report_builder.h"
 #include "mcrisk/report/summary_writer.h"
 #include "mcrisk/sampling/unit_cube_sampler.h"
 #include "mcrisk/simulation/evaluation_plan.h"
@@ -130,23 +131,39 @@ void print_outline(const LoadedModel& loaded) {
              plan.dimension_count, plan.programs.size(), plan.savings_terms.size(), plan.cost_terms.size(), plan.event_exposures.size());
 }
 
-// A progress line on a terminal; nothing when stderr is not one (logs, CI).
+// A progress line on a terminal. When stderr is not one (logs, CI), plain
+// info-level log lines instead, every 10% of the trials or 10 seconds, so they
+// show with --log-level info and keep default output quiet.
 class ProgressLine {
  public:
-  ProgressLine() : enabled_(::isatty(fileno(stderr)) != 0), start_(std::chrono::steady_clock::now()) {}
+  ProgressLine() : terminal_(::isatty(fileno(stderr)) != 0), start_(std::chrono::steady_clock::now()), last_log_(start_) {}
   void update(std::size_t done, std::size_t total) {
-    if (!enabled_) return;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - start_).count();
     const double rate = seconds > 0 ? double(done) / seconds : 0;
     const double eta = rate > 0 ? double(total - done) / rate : 0;
-    std::fprintf(stderr, "\r  %5.1f%%  %zu/%zu trials  %.0f trials/s  ETA %.0f s   ", 100.0 * double(done) / double(total), done, total, rate, eta);
+    const double percent = total > 0 ? 100.0 * double(done) / double(total) : 100.0;
+    if (!terminal_) {
+      const bool tenth = total > 0 && done * 10 / total > logged_tenths_;
+      if (tenth || std::chrono::duration<double>(now - last_log_).count() >= 10.0 || done == total) {
+        if (done == total && logged_done_) return;
+        spdlog::info("progress {:.0f}%: {}/{} trials, {:.0f} trials/s, ETA {:.0f} s", percent, done, total, rate, eta);
+        logged_tenths_ = total > 0 ? done * 10 / total : 10;
+        logged_done_ = done == total;
+        last_log_ = now;
+      }
+      return;
+    }
+    std::fprintf(stderr, "\r  %5.1f%%  %zu/%zu trials  %.0f trials/s  ETA %.0f s   ", percent, done, total, rate, eta);
     if (done == total) std::fprintf(stderr, "\n");
     std::fflush(stderr);
   }
 
  private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_;
+  bool terminal_;
+  std::chrono::steady_clock::time_point start_, last_log_;
+  std::size_t logged_tenths_ = 0;
+  bool logged_done_ = false;
 };
 
 // Stratified points (lhs, sobol) are not independent within a replicate: the
@@ -216,6 +233,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1e-6, 0.5));
   run->add_option("--max-trials", max_trials, "With --precision: the most trials to run (default 10,000,000)")->check(CLI::PositiveNumber);
   run->add_flag("--quiet,-q", quiet, "Print only where the results are");
+  bool write_samples = false, write_report = false;
+  run->add_flag("--samples", write_samples, "Also write DIR/samples.csv: every trial's total net savings per option, in trial order");
+  run->add_flag("--report", write_report,
+                "Also write the report: DIR/report.html, DIR/charts/, DIR/summary.xlsx (implies --samples; see `mcrisk report`)");
+
+  std::string report_dir;
+  auto* report_command = app.add_subcommand(
+      "report", "Write DIR/report.html (charts, findings, method appendix), DIR/charts/ and DIR/summary.xlsx from a run's DIR");
+  report_command->add_option("dir", report_dir, "Output directory of `mcrisk run --samples` (summary.json and samples.csv)")->required();
+  report_command->add_option("--config", config_path, "The run's config (default: the config_file recorded in DIR/summary.json)");
 
   std::uint64_t trial = 0;
   auto* replay = app.add_subcommand("replay", "Recompute one trial of a run alone: its drivers and each option's gross, costs and net");
@@ -234,6 +261,14 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("mcrisk: %l: %v");
 
   try {
+    if (*report_command) {
+      // The model comes from the config the run used, checked against the hash in summary.json.
+      if (config_path.empty()) config_path = report::config_file_of_run(report_dir);
+      const model::Model model = config::load_model(config_path);
+      const report::ReportFiles files = report::build_report(model, report_dir);
+      fmt::print("Report: {}\nCharts: {}\nWorkbook: {}\n", files.html.string(), files.charts.string(), files.workbook.string());
+      return 0;
+    }
     LoadedModel loaded = load(config_path);
     spdlog::info("{}: {} drivers ({} components), {} options, {} unit-cube dimensions, {} computed columns", config_path,
                  loaded.model.drivers.size(), loaded.model.components.size(), loaded.model.options.size(),
@@ -314,8 +349,14 @@ int main(int argc, char** argv) {
     const statistics::RunSummary& timed = summary;
     const std::filesystem::path directory = out_dir.empty() ? std::filesystem::path("results") / std::filesystem::path(config_path).stem() : std::filesystem::path(out_dir);
     report::write_summary(timed, directory);
+    if (write_samples || write_report) report::write_samples(timed, outputs, directory);
     if (!quiet) fmt::print("{}\n", report::format_summary_table(timed));
     fmt::print("Results: {} and {}\n", (directory / "summary.json").string(), (directory / "summary.csv").string());
+    if (write_samples || write_report) fmt::print("Samples: {}\n", (directory / "samples.csv").string());
+    if (write_report) {
+      const report::ReportFiles files = report::build_report(loaded.model, directory);
+      fmt::print("Report: {}\nWorkbook: {}\n", files.html.string(), files.workbook.string());
+    }
     return 0;
   } catch (const config::ConfigError& error) {
     spdlog::error("{}", error.what());

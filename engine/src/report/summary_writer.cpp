@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <iterator>
 #include <sstream>
 
 #include "mcrisk/util/atomic_file.h"
@@ -207,6 +208,30 @@ void write_summary(const statistics::RunSummary& summary, const std::filesystem:
   std::filesystem::create_directories(directory);
   util::write_file_atomically(directory / "summary.json", summary_to_json(summary).dump(2) + "\n");
   util::write_file_atomically(directory / "summary.csv", summary_to_csv(summary));
+}
+
+std::string samples_to_csv(const statistics::RunSummary& summary, const simulation::TrialOutputs& outputs) {
+  const auto csv_field = [](const std::string& text) {
+    if (text.find_first_of(",\"\n") == std::string::npos) return text;
+    std::string quoted = "\"";
+    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  };
+  fmt::memory_buffer csv;
+  fmt::format_to(std::back_inserter(csv), "trial");
+  for (const auto& option : summary.options) fmt::format_to(std::back_inserter(csv), ",{}", csv_field(option.id));
+  fmt::format_to(std::back_inserter(csv), "\n");
+  for (std::size_t k = 0; k < outputs.trials; ++k) {
+    fmt::format_to(std::back_inserter(csv), "{}", k);
+    for (std::size_t o = 0; o < summary.options.size(); ++o) fmt::format_to(std::back_inserter(csv), ",{}", outputs.total_net[o][k]);
+    fmt::format_to(std::back_inserter(csv), "\n");
+  }
+  return fmt::to_string(csv);
+}
+
+void write_samples(const statistics::RunSummary& summary, const simulation::TrialOutputs& outputs, const std::filesystem::path& directory) {
+  std::filesystem::create_directories(directory);
+  util::write_file_atomically(directory / "samples.csv", samples_to_csv(summary, outputs));
 }
 
 namespace {

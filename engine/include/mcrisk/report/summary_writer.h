@@ -21,6 +21,13 @@ std::string summary_to_csv(const statistics::RunSummary& summary);
 //! Writes DIR/summary.json and DIR/summary.csv atomically, creating DIR.
 void write_summary(const statistics::RunSummary& summary, const std::filesystem::path& directory);
 
+//! Per-trial total net savings, in trial order: a header "trial,<option id>,...",
+//! then one row per trial (shortest round-trip decimals), for re-plotting.
+std::string samples_to_csv(const statistics::RunSummary& summary, const simulation::TrialOutputs& outputs);
+
+//! Writes DIR/samples.csv atomically, creating DIR.
+void write_samples(const statistics::RunSummary& summary, const simulation::TrialOutputs& outputs, const std::filesystem::path& directory);
+
 //! The headline table for a terminal: per option, plan, mean with CI, P10/P50/P90, P(loss), ES5, P(best).
 std::string format_summary_table(const statistics::RunSummary& summary);
 
