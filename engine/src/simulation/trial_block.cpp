@@ -57,16 +57,18 @@ void TrialBlock::transform_drivers() {
     for (std::size_t i = 0; i < n_; ++i) z[i] = model::standard_normal_quantile(u[i]);
   }
   // In place, from the last row up: row r only needs rows <= r of the old scores.
+  // Each lane's sum runs over j = 0, 1, ..., row in that order, whatever the
+  // block size (the loop over lanes is inside only so that it vectorises).
   for (std::size_t row = k; row-- > 0;) {
     double* z_row = normal_scores_.data() + row * capacity_;
-    for (std::size_t i = 0; i < n_; ++i) {
-      double sum = 0.0;
-      for (std::size_t j = 0; j <= row; ++j) {
-        sum += plan_.copula_cholesky(Eigen::Index(row), Eigen::Index(j)) * normal_scores_[j * capacity_ + i];
-      }
-      term_[i] = sum;
+    double* sum = term_.data();
+    std::fill(sum, sum + n_, 0.0);
+    for (std::size_t j = 0; j <= row; ++j) {
+      const double weight = plan_.copula_cholesky(Eigen::Index(row), Eigen::Index(j));
+      const double* z_j = normal_scores_.data() + j * capacity_;
+      for (std::size_t i = 0; i < n_; ++i) sum[i] += weight * z_j[i];
     }
-    std::copy(term_.begin(), term_.begin() + std::ptrdiff_t(n_), z_row);
+    std::copy(sum, sum + n_, z_row);
   }
 
   for (std::size_t c = 0; c < plan_.component_count; ++c) {
@@ -77,10 +79,10 @@ void TrialBlock::transform_drivers() {
     const double* z = correlated ? normal_scores_.data() + transform.copula_position * capacity_ : nullptr;
     switch (transform.kind) {
       case ComponentTransform::Kind::Marginal:
-        if (correlated && transform.marginal.prefers_normal_score()) {
+        // Correlated: the marginal of the score, F^-1(Phi(z)); normal,
+        // lognormal and tabulated PERT and beta read z itself.
+        if (correlated) {
           transform.marginal.from_normal_score_block(z, x, n_);
-        } else if (correlated) {
-          for (std::size_t i = 0; i < n_; ++i) x[i] = transform.marginal.quantile(model::standard_normal_cdf(z[i]));
         } else if (transform.marginal.prefers_normal_score()) {
           for (std::size_t i = 0; i < n_; ++i) x[i] = transform.marginal.from_normal_score(model::standard_normal_quantile(u[i]));
         } else {
