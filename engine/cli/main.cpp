@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,8 @@
 #include "mcrisk/simulation/simulator.h"
 #include "mcrisk/statistics/convergence.h"
 #include "mcrisk/statistics/run_summary.h"
+#include "mcrisk/statistics/scenarios.h"
+#include "mcrisk/statistics/sensitivity.h"
 #include "mcrisk/version.h"
 
 namespace {
@@ -33,9 +36,12 @@ struct LoadedModel {
   simulation::EvaluationPlan plan;
 };
 
-LoadedModel load(const std::string& path) {
+// The model with any --scenarios overlay; compiled with the scenario's overrides when one is named.
+LoadedModel load(const std::string& path, const std::string& overlay = "", const std::string& scenario = "") {
   LoadedModel loaded{config::load_model(path), {}};
-  loaded.plan = simulation::EvaluationPlan::compile(loaded.model);
+  if (!overlay.empty()) loaded.model = config::add_scenarios(std::move(loaded.model), overlay);
+  loaded.plan = simulation::EvaluationPlan::compile(loaded.model, scenario.empty() ? simulation::PlanAdjustments{}
+                                                                                   : statistics::scenario_adjustments(*loaded.model.find_scenario(scenario)));
   return loaded;
 }
 
@@ -43,6 +49,19 @@ std::string join(const std::vector<std::string>& words, const std::string& separ
   std::string text;
   for (const auto& word : words) text += (text.empty() ? "" : separator) + word;
   return text;
+}
+
+std::vector<std::string> scenario_names(const model::Model& model) {
+  std::vector<std::string> names;
+  for (const auto& scenario : model.scenarios) names.push_back(scenario.name);
+  return names;
+}
+
+// A named scenario must exist: say which do.
+void require_scenario(const model::Model& model, const std::string& name) {
+  if (name.empty() || model.find_scenario(name)) return;
+  throw std::invalid_argument("unknown scenario '" + name + "'; the config" + std::string(model.scenarios.empty() ? " defines none" : " defines: ") +
+                              join(scenario_names(model)));
 }
 
 void print_outline(const LoadedModel& loaded) {
@@ -233,10 +252,36 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1e-6, 0.5));
   run->add_option("--max-trials", max_trials, "With --precision: the most trials to run (default 10,000,000)")->check(CLI::PositiveNumber);
   run->add_flag("--quiet,-q", quiet, "Print only where the results are");
+  std::string scenario_name, scenarios_file;
+  run->add_option("--scenario", scenario_name, "Run this scenario of the config (or of --scenarios FILE) instead of the base case");
+  run->add_option("--scenarios", scenarios_file, "Overlay file of scenarios (top-level `scenarios:`, the config's syntax)");
   bool write_samples = false, write_report = false;
   run->add_flag("--samples", write_samples, "Also write DIR/samples.csv: every trial's total net savings per option, in trial order");
   run->add_flag("--report", write_report,
                 "Also write the report: DIR/report.html, DIR/charts/, DIR/summary.xlsx (implies --samples; see `mcrisk report`)");
+
+  auto* scenarios_command = app.add_subcommand(
+      "scenarios", "Run the base case and every scenario on the same seed and trials; print the changes and write DIR/scenarios.json");
+  scenarios_command->add_option("config", config_path, "Model config (YAML)")->required();
+  scenarios_command->add_option("--scenarios", scenarios_file, "Overlay file of scenarios (top-level `scenarios:`, the config's syntax)");
+  std::vector<std::string> only_scenarios;
+  scenarios_command->add_option("--only", only_scenarios, "Run only these scenarios (repeatable)")->take_all();
+  scenarios_command->add_option("--trials,-n", trials, "Trials per scenario (default: the config's run.trials)")->check(CLI::PositiveNumber);
+  scenarios_command->add_option("--seed,-s", seed, "Seed (default: the config's run.seed)");
+  scenarios_command->add_option("--threads,-t", threads, "Worker threads (0 = all cores); results do not depend on it")->check(CLI::NonNegativeNumber);
+  scenarios_command->add_option("--out,-o", out_dir, "Output directory (default: results/<config name>)");
+
+  auto* sensitivity_command = app.add_subcommand(
+      "sensitivity", "What drives each option: tornado (drivers at their own P10 and P90) and rank correlations; writes DIR/sensitivity.json");
+  sensitivity_command->add_option("config", config_path, "Model config (YAML)")->required();
+  sensitivity_command->add_option("--trials,-n", trials, "Trials per run (default: the config's run.trials; 1 + 2 x drivers runs)")
+      ->check(CLI::PositiveNumber);
+  sensitivity_command->add_option("--seed,-s", seed, "Seed (default: the config's run.seed)");
+  sensitivity_command->add_option("--threads,-t", threads, "Worker threads (0 = all cores); results do not depend on it")->check(CLI::NonNegativeNumber);
+  sensitivity_command->add_option("--out,-o", out_dir, "Output directory (default: results/<config name>)");
+  bool with_sensitivity = false;
+  run->add_flag("--sensitivity", with_sensitivity,
+                "Also run the tornado and rank correlations (1 + 2 x drivers more runs on the same trials) into summary.json's \"sensitivity\"");
 
   std::string report_dir;
   auto* report_command = app.add_subcommand(
@@ -252,6 +297,10 @@ int main(int argc, char** argv) {
   replay->add_option("--trials,-n", trials, "Trials of the run (needed for lhs and sobol, whose points depend on the replicate size)");
   replay->add_option("--sampling", sampling, "Sampling method of the run")->check(CLI::IsMember({"mc", "lhs", "sobol"}));
   replay->add_option("--replicates", replicates, "Replicates of the run (lhs, sobol)")->check(CLI::Range(2, 100000));
+  replay->add_option("--scenario", scenario_name, "The run's scenario, if any");
+  replay->add_option("--scenarios", scenarios_file, "Overlay file of scenarios");
+  plan_command->add_option("--scenario", scenario_name, "The planned case under this scenario's overrides (fixed and shifted drivers)");
+  plan_command->add_option("--scenarios", scenarios_file, "Overlay file of scenarios");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -269,7 +318,13 @@ int main(int argc, char** argv) {
       fmt::print("Report: {}\nCharts: {}\nWorkbook: {}\n", files.html.string(), files.charts.string(), files.workbook.string());
       return 0;
     }
-    LoadedModel loaded = load(config_path);
+    if (!scenario_name.empty()) {
+      // Check the name before compiling, so that a typo names the scenarios there are.
+      model::Model model = config::load_model(config_path);
+      if (!scenarios_file.empty()) model = config::add_scenarios(std::move(model), scenarios_file);
+      require_scenario(model, scenario_name);
+    }
+    LoadedModel loaded = load(config_path, scenarios_file, scenario_name);
     spdlog::info("{}: {} drivers ({} components), {} options, {} unit-cube dimensions, {} computed columns", config_path,
                  loaded.model.drivers.size(), loaded.model.components.size(), loaded.model.options.size(),
                  loaded.plan.dimension_count, loaded.plan.programs.size());
@@ -284,6 +339,37 @@ int main(int argc, char** argv) {
       return 0;
     }
     const std::uint64_t run_seed = seed.value_or(loaded.model.run.seed);
+    const std::filesystem::path directory =
+        out_dir.empty() ? std::filesystem::path("results") / std::filesystem::path(config_path).stem() : std::filesystem::path(out_dir);
+    if (*sensitivity_command) {
+      simulation::RunSettings settings;
+      settings.trials = trials.value_or(loaded.model.run.trials);
+      settings.seed = run_seed;
+      settings.threads = threads;
+      spdlog::info("sensitivity: {} runs of {} trials, seed {}", 1 + 2 * loaded.model.drivers.size(), settings.trials, settings.seed);
+      const auto analysis = statistics::analyse_sensitivity(loaded.model, settings);
+      report::write_sensitivity(analysis, loaded.model, directory);
+      fmt::print("{}\n{}\nResults: {}\n", loaded.model.name, report::format_sensitivity_table(analysis, loaded.model.currency),
+                 (directory / "sensitivity.json").string());
+      return 0;
+    }
+    if (*scenarios_command) {
+      std::vector<const model::Scenario*> chosen;
+      for (const auto& name : only_scenarios) require_scenario(loaded.model, name);
+      for (const auto& scenario : loaded.model.scenarios) {
+        if (only_scenarios.empty() || std::count(only_scenarios.begin(), only_scenarios.end(), scenario.name)) chosen.push_back(&scenario);
+      }
+      if (chosen.empty()) throw std::invalid_argument(config_path + " defines no scenarios (add a `scenarios:` section or give --scenarios FILE)");
+      simulation::RunSettings settings;
+      settings.trials = trials.value_or(loaded.model.run.trials);
+      settings.seed = run_seed;
+      settings.threads = threads;
+      spdlog::info("running the base case and {} scenario(s), {} trials each, seed {}", chosen.size(), settings.trials, settings.seed);
+      const auto comparison = statistics::compare_scenarios(loaded.model, settings, chosen);
+      report::write_scenarios(comparison, directory);
+      fmt::print("{}\nResults: {}\n", report::format_scenarios_table(comparison), (directory / "scenarios.json").string());
+      return 0;
+    }
     if (*replay) {
       fmt::print("{}\nTrial {} of seed {}\n\n", loaded.model.name, trial, run_seed);
       simulation::RunSettings settings;
@@ -332,12 +418,18 @@ int main(int argc, char** argv) {
     info.engine_version = kEngineVersion;
     statistics::RunSummary summary = statistics::summarise_run(loaded.model, plan, outputs, info);
     summary.convergence = convergence;
+    if (!scenario_name.empty()) {
+      const model::Scenario& scenario = *loaded.model.find_scenario(scenario_name);
+      summary.model_name += " — scenario " + scenario.name;
+      spdlog::info("scenario {}: {}", scenario.name, scenario.description);
+    }
     if (loaded.model.optimism_bias) {
       // The same trials again with costs uplifted and benefits delayed: the
       // difference is the bias alone, not sampling noise (common random numbers).
       const auto& bias = *loaded.model.optimism_bias;
-      const auto adjusted_plan =
-          simulation::EvaluationPlan::compile(loaded.model, {bias.effective_cost_multiplier(), bias.effective_delay_months()});
+      simulation::PlanAdjustments bias_adjustments{bias.effective_cost_multiplier(), bias.effective_delay_months(), {}};
+      if (!scenario_name.empty()) bias_adjustments = statistics::scenario_adjustments(*loaded.model.find_scenario(scenario_name), bias_adjustments);
+      const auto adjusted_plan = simulation::EvaluationPlan::compile(loaded.model, bias_adjustments);
       simulation::RunSettings adjusted_settings = settings;
       adjusted_settings.keep_driver_samples = false;
       adjusted_settings.progress = nullptr;
@@ -347,8 +439,16 @@ int main(int argc, char** argv) {
     }
     summary.run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const statistics::RunSummary& timed = summary;
-    const std::filesystem::path directory = out_dir.empty() ? std::filesystem::path("results") / std::filesystem::path(config_path).stem() : std::filesystem::path(out_dir);
-    report::write_summary(timed, directory);
+    if (with_sensitivity) {
+      if (!scenario_name.empty()) spdlog::warn("--sensitivity analyses the base case, not scenario {}", scenario_name);
+      simulation::RunSettings sensitivity_settings = settings;
+      sensitivity_settings.sampling = sampling::SamplingMethod::MonteCarlo;
+      const auto analysis = statistics::analyse_sensitivity(loaded.model, sensitivity_settings);
+      report::write_summary(timed, directory, nlohmann::json{{"sensitivity", report::sensitivity_to_json(analysis)}});
+      if (!quiet) fmt::print("{}\n", report::format_sensitivity_table(analysis, loaded.model.currency));
+    } else {
+      report::write_summary(timed, directory);
+    }
     if (write_samples || write_report) report::write_samples(timed, outputs, directory);
     if (!quiet) fmt::print("{}\n", report::format_summary_table(timed));
     fmt::print("Results: {} and {}\n", (directory / "summary.json").string(), (directory / "summary.csv").string());

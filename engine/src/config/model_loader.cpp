@@ -25,6 +25,8 @@ using model::Model;
 namespace {
 
 constexpr int kConfigLanguageVersion = 1;
+// The most trials a config may ask for (a run of 10^10 R1 trials would take days).
+constexpr std::uint64_t kMaxTrials = 10'000'000'000ULL;
 
 std::string sha256_hex(const std::string& bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -51,14 +53,26 @@ std::string join(const std::vector<std::string>& words) {
 class Loader {
  public:
   Loader(const std::string& text, std::string file) : file_(std::move(file)), text_(text) {
-    try {
-      root_ = YAML::Load(text);
-    } catch (const YAML::ParserException& error) {
-      SourceLocation where{file_, error.mark.line + 1, error.mark.column + 1, ""};
-      throw ConfigError(where, "YAML syntax error: " + error.msg);
-    }
+    // Size, anchors/aliases, nesting depth and syntax are checked here (yaml_map.cpp).
+    root_ = parse_config_yaml(text, file_);
     model_.source_file = file_;
     model_.config_sha256 = sha256_hex(text);
+  }
+
+  //! An overlay file: only `scenarios:` (and `mcrisk:`), added to a model already loaded.
+  Model load_overlay(Model base) {
+    if (!root_.IsDefined() || root_.IsNull()) throw ConfigError({file_, 1, 1, ""}, "the scenarios file is empty");
+    model_ = std::move(base);
+    YamlMap top(root_, file_, "", "a scenarios file (scenarios: name: {description, overrides})");
+    if (const auto version = top.optional_number("mcrisk")) {
+      if (*version != kConfigLanguageVersion) {
+        throw ConfigError(top.location("mcrisk"), "this mcrisk reads config language version 1; got " + top.text("mcrisk"));
+      }
+    }
+    top.required("scenarios");
+    read_scenarios(top);
+    top.reject_unknown_keys({"mcrisk", "scenarios"});
+    return std::move(model_);
   }
 
   Model load() {
@@ -83,8 +97,9 @@ class Loader {
     read_options(top);
     read_optimism_bias(top);
     read_targets(top);
+    read_scenarios(top);
     top.reject_unknown_keys({"mcrisk", "model", "run", "sets", "parameters", "drivers", "correlations", "derived",
-                             "savings_items", "cost_items", "events", "options", "optimism_bias", "targets"});
+                             "savings_items", "cost_items", "events", "options", "optimism_bias", "targets", "scenarios"});
     check_names_are_unique();
     return std::move(model_);
   }
@@ -207,11 +222,9 @@ class Loader {
     const YAML::Node node = top.optional("run");
     if (!node.IsDefined()) return;
     YamlMap section(node, file_, "run", "trials, seed");
-    if (const auto trials = section.optional_number("trials")) {
-      if (*trials < 1 || *trials != std::floor(*trials) || *trials > 9007199254740992.0) {
-        throw ConfigError(section.location("trials"), "expected a whole number of trials >= 1 (and at most 2^53)");
-      }
-      model_.run.trials = static_cast<std::size_t>(*trials);
+    if (const YAML::Node trials = section.optional("trials"); trials.IsDefined()) {
+      model_.run.trials = static_cast<std::size_t>(read_whole_number(
+          trials, file_, section.child_path("trials"), "trials", 1, kMaxTrials, ">= 1 and at most the cap of 10^10 (10,000,000,000)"));
     }
     if (section.has("seed")) {
       const std::string text = section.text("seed");
@@ -344,6 +357,9 @@ class Loader {
   void read_drivers(YamlMap& top) {
     const YAML::Node drivers_node = top.required("drivers");
     YamlMap drivers(drivers_node, file_, "drivers", "driver name: its definition");
+    if (drivers.keys().empty()) {
+      throw ConfigError(drivers.location(), "expected at least one driver; a model with no uncertain inputs has nothing to simulate");
+    }
     for (const auto& name : drivers.keys()) {
       Driver driver;
       driver.name = name;
@@ -806,6 +822,199 @@ class Loader {
     }
   }
 
+  // ---- scenarios ----------------------------------------------------------
+
+  void read_scenarios(YamlMap& top) {
+    const YAML::Node node = top.optional("scenarios");
+    if (!node.IsDefined()) return;
+    YamlMap scenarios(node, file_, "scenarios", "scenario name: {description, overrides}");
+    for (const auto& name : scenarios.keys()) {
+      const SourceLocation where = key_location(node, name, scenarios.child_path(name));
+      require_identifier(name, where, "scenario name");
+      if (name == "base") throw ConfigError(where, "'base' is the base case's own name in scenario results; choose another scenario name");
+      if (model_.find_scenario(name)) {
+        throw ConfigError(where, "duplicate scenario '" + name + "' (already defined at " + model_.find_scenario(name)->where.describe() + ")");
+      }
+      YamlMap spec(scenarios.required(name), file_, scenarios.child_path(name), "description, overrides");
+      model::Scenario scenario;
+      scenario.name = name;
+      scenario.where = where;
+      scenario.description = spec.optional_text("description");
+      const YAML::Node list = spec.required("overrides");
+      if (!list.IsSequence()) {
+        throw ConfigError(spec.location("overrides"), "expected a list of overrides: - fix: {driver, value | percentile}, - shift: {driver, by}, "
+                                                      "- scale: {driver, by}, - hazard: {event, option, slots, years, value}, - event_off: event");
+      }
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        scenario.overrides.push_back(read_override(list[i], spec.child_path("overrides") + "[" + std::to_string(i) + "]"));
+      }
+      spec.reject_unknown_keys({"description", "overrides"});
+      model_.scenarios.push_back(std::move(scenario));
+    }
+  }
+
+  model::ScenarioOverride read_override(const YAML::Node& node, const std::string& path) {
+    YamlMap item(node, file_, path, "one override: fix, shift, scale, hazard or event_off");
+    const auto keys = item.keys();
+    if (keys.size() != 1) {
+      throw ConfigError(item.location(), "an override has exactly one key (fix, shift, scale, hazard or event_off), got " +
+                                             std::to_string(keys.size()));
+    }
+    const std::string kind = keys.front();
+    model::ScenarioOverride entry;
+    entry.where = key_location(node, kind, item.child_path(kind));
+    if (kind == "fix") {
+      YamlMap spec(item.required(kind), file_, item.child_path(kind), "{driver, value} or {driver, percentile}");
+      read_override_driver(spec, entry);
+      if (spec.has("value") == spec.has("percentile")) {
+        throw ConfigError(spec.location(), "give exactly one of 'value' (fix the driver at it) or 'percentile' (at its own percentile, 0 < p < 100)");
+      }
+      if (spec.has("value")) {
+        entry.kind = model::ScenarioOverride::Kind::FixValue;
+        entry.value = spec.number("value");
+      } else {
+        entry.kind = model::ScenarioOverride::Kind::FixPercentile;
+        entry.value = spec.number("percentile");
+        if (entry.value <= 0 || entry.value >= 100) {
+          throw ConfigError(spec.location("percentile"), "expected a percentile between 0 and 100 (exclusive), e.g. 90 for P90");
+        }
+      }
+      spec.reject_unknown_keys({"driver", "element", "value", "percentile"});
+    } else if (kind == "shift" || kind == "scale") {
+      YamlMap spec(item.required(kind), file_, item.child_path(kind), "{driver, by}");
+      read_override_driver(spec, entry);
+      entry.kind = model::ScenarioOverride::Kind::Affine;
+      (kind == "shift" ? entry.shift : entry.scale) = spec.number("by");
+      spec.reject_unknown_keys({"driver", "element", "by"});
+    } else if (kind == "hazard" || kind == "event_off") {
+      entry.kind = model::ScenarioOverride::Kind::Hazard;
+      const YAML::Node value = item.required(kind);
+      if (kind == "event_off" && value.IsScalar()) {
+        entry.event = event_named(value, item.child_path(kind));
+        entry.value = 0;
+      } else {
+        YamlMap spec(value, file_, item.child_path(kind), kind == "hazard" ? "{event, option, slots, years, value}" : "an event name, or {event, option, slots, years}");
+        entry.event = event_named(spec.required("event"), spec.child_path("event"));
+        read_hazard_scope(spec, entry);
+        if (kind == "hazard") {
+          entry.value = spec.number("value");
+          if (entry.value < 0 || entry.value > 1) throw ConfigError(spec.location("value"), "expected a probability per year between 0 and 1");
+          spec.reject_unknown_keys({"event", "option", "slots", "years", "value"});
+        } else {
+          entry.value = 0;
+          spec.reject_unknown_keys({"event", "option", "slots", "years"});
+        }
+      }
+    } else {
+      throw ConfigError(entry.where, "unknown override '" + kind + "'; expected fix, shift, scale, hazard or event_off");
+    }
+    return entry;
+  }
+
+  // `driver: name`, `driver: "name[element]"` or `driver: name` with `element: label`.
+  void read_override_driver(YamlMap& spec, model::ScenarioOverride& entry) {
+    std::string name = spec.text("driver");
+    std::optional<std::string> element;
+    if (const auto bracket = name.find('['); bracket != std::string::npos && name.back() == ']') {
+      element = name.substr(bracket + 1, name.size() - bracket - 2);
+      if (element->size() >= 2 && (element->front() == '\'' || element->front() == '"') && element->back() == element->front()) {
+        element = element->substr(1, element->size() - 2);
+      }
+      name = name.substr(0, bracket);
+    }
+    const auto index = find_index(model_.drivers, name);
+    if (!index) throw ConfigError(spec.location("driver"), "unknown driver '" + name + "'; drivers are: " + driver_names());
+    entry.driver = *index;
+    const Driver& driver = model_.drivers[*index];
+    if (spec.has("element")) {
+      if (element) throw ConfigError(spec.location("element"), "the element is already given in 'driver' ('" + spec.text("driver") + "')");
+      element = spec.text("element");
+    }
+    if (!element) return;
+    if (!driver.index_set) throw ConfigError(spec.location(spec.has("element") ? "element" : "driver"), "'" + name + "' is a single driver and has no elements");
+    const auto position = std::find(driver.elements.begin(), driver.elements.end(), *element);
+    if (position == driver.elements.end()) {
+      throw ConfigError(spec.location(spec.has("element") ? "element" : "driver"),
+                        "'" + *element + "' is not an element of " + name + " (" + join(driver.elements) + ")");
+    }
+    entry.element = std::size_t(position - driver.elements.begin());
+  }
+
+  std::size_t event_named(const YAML::Node& node, const std::string& path) {
+    const std::string name = read_text(node, file_, path);
+    const auto index = find_index(model_.events, name);
+    if (!index) {
+      throw ConfigError(location_of(node, file_, path), "unknown event '" + name + "'; events are: " +
+                                                            (model_.events.empty() ? std::string("none are defined") : names_of(model_.events)));
+    }
+    return *index;
+  }
+
+  // Which options, slots and years a hazard override applies to; each must be exposed to the event.
+  void read_hazard_scope(YamlMap& spec, model::ScenarioOverride& entry) {
+    const model::EventType& event = model_.events[entry.event];
+    const model::IndexSet& slot_set = *model_.find_set(event.slot_set);
+    std::vector<const model::Option*> options;
+    const std::string option_id = spec.optional_text("option", "all");
+    if (option_id == "all") {
+      for (const auto& option : model_.options) options.push_back(&option);
+    } else {
+      const auto position = std::find_if(model_.options.begin(), model_.options.end(), [&](const model::Option& o) { return o.id == option_id; });
+      if (position == model_.options.end()) {
+        std::vector<std::string> ids;
+        for (const auto& option : model_.options) ids.push_back(option.id);
+        throw ConfigError(spec.location("option"), "unknown option '" + option_id + "'; expected 'all' or one of: " + join(ids));
+      }
+      entry.option = std::size_t(position - model_.options.begin());
+      options.push_back(&*position);
+    }
+    const auto exposed = [&](std::optional<std::size_t> slot) {
+      for (const auto* option : options)
+        for (const auto& exposure : option->events)
+          if (exposure.event == entry.event && (!slot || std::count(exposure.slots.begin(), exposure.slots.end(), *slot))) return true;
+      return false;
+    };
+    if (!exposed(std::nullopt)) {
+      throw ConfigError(spec.has("option") ? spec.location("option") : spec.location("event"),
+                        (entry.option ? "option " + option_id + " is" : std::string("no option is")) + " exposed to event '" + event.name + "'");
+    }
+    if (spec.has("slots")) {
+      const YAML::Node slots = spec.required("slots");
+      const auto labels = read_texts(slots, file_, spec.child_path("slots"));
+      for (std::size_t i = 0; i < labels.size(); ++i) {
+        const auto position = std::find(slot_set.elements.begin(), slot_set.elements.end(), labels[i]);
+        if (position == slot_set.elements.end()) {
+          throw ConfigError(item_location(slots, i, spec.child_path("slots")),
+                            "'" + labels[i] + "' is not an element of " + slot_set.name + " (" + join(slot_set.elements) + ")");
+        }
+        const std::size_t slot = std::size_t(position - slot_set.elements.begin());
+        if (!exposed(slot)) {
+          throw ConfigError(item_location(slots, i, spec.child_path("slots")),
+                            "slot '" + labels[i] + "' of event '" + event.name + "' is not exposed in " + (entry.option ? "option " + option_id : std::string("any option")));
+        }
+        entry.slots.push_back(slot);
+      }
+    }
+    if (spec.has("years")) {
+      const YAML::Node years = spec.required("years");
+      const auto labels = read_texts(years, file_, spec.child_path("years"));
+      for (std::size_t i = 0; i < labels.size(); ++i) {
+        const auto t = model_.year_index(labels[i]);
+        if (!t) {
+          throw ConfigError(item_location(years, i, spec.child_path("years")), "'" + labels[i] + "' is not one of the model's years (" + join(model_.years) + ")");
+        }
+        if (!event.at_risk[*t]) {
+          std::vector<std::string> at_risk;
+          for (std::size_t k = 0; k < model_.years.size(); ++k)
+            if (event.at_risk[k]) at_risk.push_back(model_.years[k]);
+          throw ConfigError(item_location(years, i, spec.child_path("years")),
+                            "event '" + event.name + "' is not at risk in " + labels[i] + " (at risk: " + join(at_risk) + ")");
+        }
+        entry.years.push_back(*t);
+      }
+    }
+  }
+
   // ---- helpers ----------------------------------------------------------
 
   // Location of a mapping's key itself, for errors about a name rather than about its value.
@@ -889,12 +1098,41 @@ Model load_model_from_text(const std::string& yaml_text, const std::string& file
   return Loader(yaml_text, file_name).load();
 }
 
+Model add_scenarios_from_text(Model model, const std::string& yaml_text, const std::string& file_name) {
+  return Loader(yaml_text, file_name).load_overlay(std::move(model));
+}
+
+Model add_scenarios(Model model, const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError({file.string(), 0, 0, ""}, "cannot open the scenarios file");
+  // The same 1 MiB limit as a config (read at most one byte more, to know it was exceeded).
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) {
+    throw ConfigError({file.string(), 0, 0, ""}, "the scenarios file is more than " + with_thousands(kMaxConfigBytes) + " bytes (the limit is 1 MiB)");
+  }
+  return add_scenarios_from_text(std::move(model), text, file.string());
+}
+
 Model load_model(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError({file.string(), 0, 0, ""}, "cannot open the config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_model_from_text(text.str(), file.string());
+  // Never read more than the limit (plus one byte, to know it was exceeded).
+  const auto too_big = [&](const std::string& size) {
+    return ConfigError({file.string(), 0, 0, ""}, "the config file is " + size + " bytes; the limit is 1 MiB (" +
+                                                      with_thousands(kMaxConfigBytes) + " bytes)");
+  };
+  std::error_code error;
+  if (std::filesystem::is_regular_file(file, error)) {
+    const auto size = std::filesystem::file_size(file, error);
+    if (!error && size > kMaxConfigBytes) throw too_big(with_thousands(size));
+  }
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) throw too_big("more than " + with_thousands(kMaxConfigBytes));
+  return load_model_from_text(text, file.string());
 }
 
 }  // namespace mcrisk::config

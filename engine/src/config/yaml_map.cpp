@@ -1,7 +1,12 @@
 #include "yaml_map.h"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 
 namespace mcrisk::config {
 
@@ -23,7 +28,132 @@ std::string join(const std::vector<std::string>& words) {
   return text;
 }
 
+// Checks the parser's events before any node is built: anchors and aliases,
+// nesting depth and a second document are errors, located and with the key path.
+class ConfigEventChecker : public YAML::EventHandler {
+ public:
+  explicit ConfigEventChecker(const std::string& file) : file_(file) {}
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ > 1) {
+      throw ConfigError(where(mark, ""), "a config file holds one YAML document; a second one starts here ('---')");
+    }
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor, nullptr); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override {
+    throw ConfigError(where(mark, current_path()),
+                      "YAML aliases ('*name') are not allowed; write the value out in full");
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor, const std::string& value) override {
+    leaf(mark, anchor, &value);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value /*style*/) override {
+    open(mark, anchor, false);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value /*style*/) override {
+    open(mark, anchor, true);
+  }
+  void OnMapEnd() override { close(); }
+  void OnAnchor(const YAML::Mark& mark, const std::string& name) override {
+    throw ConfigError(where(mark, current_path()), "YAML anchors ('&" + name +
+                                                       "') and aliases are not allowed (an alias can expand a small "
+                                                       "file into an enormous model); write each value out in full");
+  }
+
+ private:
+  struct Frame {
+    bool map = false;
+    bool expecting_key = true;  // maps: the next node is a key
+    std::string key;            // maps: the key of the value being read
+    std::size_t index = 0;      // lists: the index of the next item
+    std::string path;
+  };
+
+  SourceLocation where(const YAML::Mark& mark, const std::string& key) const {
+    return {file_, mark.line >= 0 ? mark.line + 1 : 0, mark.line >= 0 ? mark.column + 1 : 0, key};
+  }
+  // The key path of the node that starts now.
+  std::string current_path() const {
+    if (stack_.empty()) return "";
+    const Frame& top = stack_.back();
+    if (!top.map) return top.path + "[" + std::to_string(top.index) + "]";
+    if (top.expecting_key) return top.path;
+    return top.path.empty() ? top.key : top.path + "." + top.key;
+  }
+  void check_anchor(const YAML::Mark& mark, YAML::anchor_t anchor) const {
+    if (anchor != YAML::NullAnchor) {
+      throw ConfigError(where(mark, current_path()), "YAML anchors and aliases are not allowed; write each value out in full");
+    }
+  }
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, const std::string* value) {
+    check_anchor(mark, anchor);
+    finished(value ? *value : std::string("~"));
+  }
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
+    check_anchor(mark, anchor);
+    Frame frame;
+    frame.map = map;
+    frame.path = current_path();
+    stack_.push_back(std::move(frame));
+    if (stack_.size() > static_cast<std::size_t>(kMaxConfigDepth)) {
+      throw ConfigError(where(mark, stack_.back().path), "mappings and lists are nested more than " +
+                                                             std::to_string(kMaxConfigDepth) + " levels deep");
+    }
+  }
+  void close() {
+    if (!stack_.empty()) stack_.pop_back();
+    finished("?");
+  }
+  // A node has been read completely: it was a key, a value or a list item.
+  void finished(const std::string& text) {
+    if (stack_.empty()) return;
+    Frame& top = stack_.back();
+    if (!top.map) {
+      ++top.index;
+    } else if (top.expecting_key) {
+      top.key = text;
+      top.expecting_key = false;
+    } else {
+      top.expecting_key = true;
+    }
+  }
+
+  const std::string& file_;
+  int documents_ = 0;
+  std::vector<Frame> stack_;
+};
+
 }  // namespace
+
+std::string with_thousands(std::uint64_t value) {
+  std::string digits = std::to_string(value);
+  for (auto at = static_cast<std::ptrdiff_t>(digits.size()) - 3; at > 0; at -= 3) digits.insert(static_cast<std::size_t>(at), ",");
+  return digits;
+}
+
+YAML::Node parse_config_yaml(const std::string& text, const std::string& file) {
+  if (text.size() > kMaxConfigBytes) {
+    throw ConfigError({file, 0, 0, ""}, "the config file is " + with_thousands(text.size()) +
+                                            " bytes; the limit is 1 MiB (" + with_thousands(kMaxConfigBytes) + " bytes)");
+  }
+  try {
+    {
+      std::istringstream stream(text);
+      YAML::Parser parser(stream);
+      ConfigEventChecker checker(file);
+      while (parser.HandleNextDocument(checker)) {
+      }
+    }
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& error) {
+    SourceLocation where{file, error.mark.line + 1, error.mark.column + 1, ""};
+    throw ConfigError(where, "YAML syntax error: " + error.msg);
+  }
+}
 
 SourceLocation location_of(const YAML::Node& node, const std::string& file, const std::string& key) {
   SourceLocation where{file, 0, 0, key};
@@ -46,6 +176,25 @@ double read_number(const YAML::Node& node, const std::string& file, const std::s
     throw ConfigError(location_of(node, file, key), "expected a finite number, got '" + text + "'");
   }
   return value;
+}
+
+std::uint64_t read_whole_number(const YAML::Node& node, const std::string& file, const std::string& key,
+                                const std::string& what, std::uint64_t low, std::uint64_t high,
+                                const std::string& range_text) {
+  const std::string expected = "expected a whole number of " + what + " " + range_text;
+  if (!node.IsScalar()) throw ConfigError(location_of(node, file, key), expected + ", got " + kind_of(node));
+  const std::string& text = node.Scalar();
+  // Digits, optionally with a fraction of zeros or an exponent ("1e6"): no signs,
+  // no thousands separators, no hexadecimal, no .nan or .inf.
+  const bool plain = !text.empty() && std::isdigit(static_cast<unsigned char>(text[0])) &&
+                     text.find_first_not_of("0123456789.eE+") == std::string::npos;
+  char* end = nullptr;
+  const double value = plain ? std::strtod(text.c_str(), &end) : 0.0;
+  if (!plain || end != text.c_str() + text.size() || !std::isfinite(value) || value != std::floor(value) ||
+      value < static_cast<double>(low) || value > static_cast<double>(high)) {
+    throw ConfigError(location_of(node, file, key), expected + ", got '" + text + "'");
+  }
+  return static_cast<std::uint64_t>(value);
 }
 
 std::string read_text(const YAML::Node& node, const std::string& file, const std::string& key) {

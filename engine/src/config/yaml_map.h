@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -14,11 +15,31 @@
 
 namespace mcrisk::config {
 
+//! The largest config file read: 1 MiB.
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
+//! The deepest nesting of mappings and lists accepted.
+inline constexpr int kMaxConfigDepth = 64;
+
+//! Parses a config's YAML text, first checking it as a stream of parser events:
+//! no more than kMaxConfigBytes, one document, no anchors or aliases (yaml-cpp
+//! expands aliases, so a few lines could build an enormous model), nesting no
+//! deeper than kMaxConfigDepth. Syntax errors and each of these are ConfigErrors
+//! with file:line:column and the key path.
+YAML::Node parse_config_yaml(const std::string& text, const std::string& file);
+
+//! "1,048,576".
+std::string with_thousands(std::uint64_t value);
+
 //! Location of a node in the file, with the key path that led to it.
 SourceLocation location_of(const YAML::Node& node, const std::string& file, const std::string& key);
 
 //! Reads the scalar `node` as a finite number; error at its location if it is not one.
 double read_number(const YAML::Node& node, const std::string& file, const std::string& key);
+//! Reads the scalar `node` as a whole number in [low, high]: "1,000", "1.5",
+//! ".nan" or "1e30" are errors ("expected a whole number of <what> ...").
+std::uint64_t read_whole_number(const YAML::Node& node, const std::string& file, const std::string& key,
+                                const std::string& what, std::uint64_t low, std::uint64_t high,
+                                const std::string& range_text);
 //! Reads a scalar as text.
 std::string read_text(const YAML::Node& node, const std::string& file, const std::string& key);
 //! Reads a sequence of numbers.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 #include <sstream>
@@ -208,6 +209,152 @@ void write_summary(const statistics::RunSummary& summary, const std::filesystem:
   std::filesystem::create_directories(directory);
   util::write_file_atomically(directory / "summary.json", summary_to_json(summary).dump(2) + "\n");
   util::write_file_atomically(directory / "summary.csv", summary_to_csv(summary));
+}
+
+void write_summary(const statistics::RunSummary& summary, const std::filesystem::path& directory, const json& extra_sections) {
+  json document = summary_to_json(summary);
+  for (const auto& [key, value] : extra_sections.items()) document[key] = value;
+  std::filesystem::create_directories(directory);
+  util::write_file_atomically(directory / "summary.json", document.dump(2) + "\n");
+  util::write_file_atomically(directory / "summary.csv", summary_to_csv(summary));
+}
+
+namespace {
+
+json figures_to_json(const statistics::OutcomeFigures& figures) {
+  return {{"mean", figures.mean}, {"P10", figures.p10}, {"P90", figures.p90}, {"prob_loss", figures.prob_loss},
+          {"expected_shortfall_5", figures.expected_shortfall_5}};
+}
+
+json scenario_to_json(const statistics::ScenarioResult& result, bool with_change) {
+  json options = json::object();
+  for (const auto& option : result.options) {
+    json entry = {{"total_net", figures_to_json(option.figures)}};
+    if (with_change) entry["change_vs_base"] = figures_to_json(option.change);
+    options[option.option] = entry;
+  }
+  return {{"name", result.name}, {"description", result.description}, {"overrides", result.overrides}, {"options", options}};
+}
+
+}  // namespace
+
+json scenarios_to_json(const statistics::ScenarioComparison& comparison) {
+  json scenarios = json::array();
+  for (const auto& scenario : comparison.scenarios) scenarios.push_back(scenario_to_json(scenario, true));
+  return {{"schema", "mcrisk.scenarios/1"},
+          {"model", comparison.model_name},
+          {"config_file", comparison.config_file},
+          {"config_sha256", comparison.config_sha256},
+          {"currency", comparison.currency},
+          {"measure", "total_net"},
+          {"run", {{"trials", comparison.trials}, {"seed", comparison.seed}, {"sampling", comparison.sampling}}},
+          {"note", "every scenario is run on the base case's trials (same seed, same unit-cube points): changes are the scenario's alone"},
+          {"base", scenario_to_json(comparison.base, false)},
+          {"scenarios", scenarios}};
+}
+
+void write_scenarios(const statistics::ScenarioComparison& comparison, const std::filesystem::path& directory) {
+  std::filesystem::create_directories(directory);
+  util::write_file_atomically(directory / "scenarios.json", scenarios_to_json(comparison).dump(2) + "\n");
+}
+
+std::string format_scenarios_table(const statistics::ScenarioComparison& comparison) {
+  std::string text = fmt::format("{} — scenarios on the same {} trials, seed {} ({} sampling)\n", comparison.model_name, comparison.trials,
+                                 comparison.seed, comparison.sampling);
+  text += fmt::format("Total net savings, {}; change against the base case in brackets:\n", comparison.currency);
+  const auto signed_money = [](double amount) { return std::string(amount > 0 ? "+" : "") + format_money(amount); };
+  const auto block = [&](const statistics::ScenarioResult& result, bool with_change) {
+    text += fmt::format("\n{}{}\n", result.name, result.description.empty() ? "" : ": " + result.description);
+    for (const auto& words : result.overrides) text += "  - " + words + "\n";
+    text += fmt::format("  {:<7}{:>12}{:>13}{:>12}{:>13}{:>12}{:>13}{:>9}{:>9}\n", "option", "mean", "(change)", "P10", "(change)", "P90",
+                        "(change)", "P(loss)", "(change)");
+    for (const auto& option : result.options) {
+      const auto& f = option.figures;
+      const auto& c = option.change;
+      const auto change = [&](double amount) { return with_change ? "(" + signed_money(amount) + ")" : std::string(); };
+      text += fmt::format("  {:<7}{:>12}{:>13}{:>12}{:>13}{:>12}{:>13}{:>9.3f}{:>9}\n", option.option, format_money(f.mean), change(c.mean),
+                          format_money(f.p10), change(c.p10), format_money(f.p90), change(c.p90), f.prob_loss,
+                          with_change ? fmt::format("({:+.3f})", c.prob_loss) : std::string());
+    }
+  };
+  block(comparison.base, false);
+  for (const auto& scenario : comparison.scenarios) block(scenario, true);
+  return text;
+}
+
+json sensitivity_to_json(const statistics::SensitivityAnalysis& analysis) {
+  json options = json::object();
+  for (const auto& option : analysis.options) {
+    json tornado = json::array();
+    for (const auto& bar : option.tornado) {
+      tornado.push_back({{"driver", bar.driver},
+                         {"components_held", bar.components},
+                         {"at_low", figures_to_json(bar.at_low)},
+                         {"at_high", figures_to_json(bar.at_high)},
+                         {"swing_mean", bar.swing_mean},
+                         {"swing_P10", bar.swing_p10},
+                         {"swing_expected_shortfall_5", bar.swing_es5},
+                         {"rank_correlation", bar.rank_correlation},
+                         {"rank_correlation_component", bar.strongest_component}});
+    }
+    const auto names = [&](const std::string& measure) {
+      json list = json::array();
+      for (const auto& bar : statistics::ranked_by(option.tornado, measure)) list.push_back(bar.driver);
+      return list;
+    };
+    json correlations = json::array();
+    for (const auto& influence : option.rank_correlations) {
+      correlations.push_back({{"driver", influence.driver}, {"rank_correlation", influence.rank_correlation}});
+    }
+    options[option.option] = {{"base", figures_to_json(option.base)},
+                              {"tornado", tornado},
+                              {"ranking", {{"by_mean", names("mean")}, {"by_P10", names("p10")}, {"by_expected_shortfall_5", names("es5")}}},
+                              {"rank_correlations", correlations}};
+  }
+  return {{"measure", "total_net"},
+          {"trials", analysis.trials},
+          {"seed", analysis.seed},
+          {"method",
+           fmt::format("tornado: each driver held at its own P{:g} and P{:g} (a driver over a set: every component at its own percentile), "
+                       "the others random, on the base case's trials (common random numbers); held drivers keep their place in the "
+                       "Gaussian copula, so their correlates keep their unconditional law. rank_correlation: Spearman of the base "
+                       "run's total net with each driver component.",
+                       analysis.low_level, analysis.high_level)},
+          {"options", options}};
+}
+
+void write_sensitivity(const statistics::SensitivityAnalysis& analysis, const model::Model& model, const std::filesystem::path& directory) {
+  json document = sensitivity_to_json(analysis);
+  document["schema"] = "mcrisk.sensitivity/1";
+  document["model"] = model.name;
+  document["config_file"] = model.source_file;
+  document["config_sha256"] = model.config_sha256;
+  std::filesystem::create_directories(directory);
+  util::write_file_atomically(directory / "sensitivity.json", document.dump(2) + "\n");
+}
+
+std::string format_sensitivity_table(const statistics::SensitivityAnalysis& analysis, const std::string& currency) {
+  std::string text = fmt::format("What drives each option's total net savings ({}): each driver held at its own P{:g} and P{:g}, the others "
+                                 "random, on the same {} trials (seed {}); rho = Spearman rank correlation with the total.\n",
+                                 currency, analysis.low_level, analysis.high_level, analysis.trials, analysis.seed);
+  const auto signed_money = [](double amount) { return std::string(amount > 0 ? "+" : "") + format_money(amount); };
+  for (const auto& option : analysis.options) {
+    text += fmt::format("\nOption {}: mean {}, P10 {}, ES 5% {}\n", option.option, format_money(option.base.mean), format_money(option.base.p10),
+                        format_money(option.base.expected_shortfall_5));
+    text += fmt::format("  {:<6}{:<24}{:>14}{:>14}{:>14}{:>14}{:>14}{:>8}\n", "rank", "driver", "mean at P10", "mean at P90", "swing",
+                        "P10 swing", "ES5 swing", "rho");
+    std::size_t rank = 1;
+    for (const auto& bar : option.tornado) {
+      text += fmt::format("  {:<6}{:<24}{:>14}{:>14}{:>14}{:>14}{:>14}{:>8.3f}\n", rank++, bar.driver, format_money(bar.at_low.mean),
+                          format_money(bar.at_high.mean), signed_money(bar.swing_mean), signed_money(bar.swing_p10),
+                          signed_money(bar.swing_es5), bar.rank_correlation);
+    }
+    std::string downside;
+    const auto by_p10 = statistics::ranked_by(option.tornado, "p10");
+    for (std::size_t i = 0; i < std::min<std::size_t>(by_p10.size(), 5); ++i) downside += (i ? ", " : "") + by_p10[i].driver;
+    text += "  downside drivers (largest swing of P10 first): " + downside + "\n";
+  }
+  return text;
 }
 
 std::string samples_to_csv(const statistics::RunSummary& summary, const simulation::TrialOutputs& outputs) {

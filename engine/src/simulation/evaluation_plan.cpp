@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "mcrisk/config/config_error.h"
 #include "mcrisk/model/correlation.h"
@@ -55,6 +57,7 @@ class PlanCompiler {
     check_names();
     compile_transforms();
     compile_copula();
+    apply_driver_overrides();
     for (std::size_t t = 0; t < plan_.year_count; ++t) {
       plan_.discount_divisor.push_back(std::pow(1.0 + model_.discount_rate, double(t)));
       plan_.green_book_factor.push_back(model_.green_book.factor(t));
@@ -64,6 +67,11 @@ class PlanCompiler {
       compile_costs(o);
       compile_events(o);
     }
+    // Shifts and scales run before every other program, in place on the
+    // component's own column: whatever reads the driver (and the stored
+    // driver samples) sees the changed value.
+    plan_.programs.insert(plan_.programs.begin(), std::make_move_iterator(affine_programs_.begin()),
+                          std::make_move_iterator(affine_programs_.end()));
     return std::move(plan_);
   }
 
@@ -132,6 +140,84 @@ class PlanCompiler {
       if (has_a && has_b) return entry.where;
     }
     return model_.correlations.front().where;
+  }
+
+  // ---- scenario overrides -------------------------------------------------
+
+  // The marginal of one component, as a percentile: AR(1) components are
+  // N(mean, sd) whatever their place in the series (the series is stationary).
+  double component_percentile(std::size_t c, double level) const {
+    const model::DriverComponent& component = model_.components[c];
+    const model::Driver& driver = model_.drivers[component.driver];
+    const double p = level / 100.0;
+    if (driver.law == model::DriverLaw::Ar1) return driver.ar1.mean + driver.ar1.sd * model::standard_normal_quantile(p);
+    return driver.marginals[component.element].quantile(p);
+  }
+
+  // Overrides of a component compose in order: a fix replaces the value, a
+  // shift or scale then moves the fixed value; shifts and scales compose.
+  void apply_driver_overrides() {
+    struct State {
+      bool fixed = false;
+      double value = 0, scale = 1, shift = 0;
+    };
+    std::vector<State> states(plan_.component_count);
+    for (const model::ScenarioOverride& entry : adjustments_.overrides) {
+      if (entry.kind == model::ScenarioOverride::Kind::Hazard) continue;
+      if (entry.driver >= model_.drivers.size()) throw std::invalid_argument("scenario override names a driver the model does not have");
+      const model::Driver& driver = model_.drivers[entry.driver];
+      const std::size_t first = driver.first_component + entry.element.value_or(0);
+      const std::size_t last = entry.element ? first + 1 : driver.first_component + driver.elements.size();
+      for (std::size_t c = first; c < last; ++c) {
+        State& state = states[c];
+        switch (entry.kind) {
+          case model::ScenarioOverride::Kind::FixValue: state = {true, entry.value, 1, 0}; break;
+          case model::ScenarioOverride::Kind::FixPercentile: state = {true, component_percentile(c, entry.value), 1, 0}; break;
+          case model::ScenarioOverride::Kind::Affine:
+            if (state.fixed) {
+              state.value = entry.scale * state.value + entry.shift;
+            } else {
+              state.shift = entry.scale * state.shift + entry.shift;
+              state.scale *= entry.scale;
+            }
+            break;
+          case model::ScenarioOverride::Kind::Hazard: break;
+        }
+      }
+    }
+    static const auto affine = model::Expression::parse("x * scale + shift");
+    for (std::size_t c = 0; c < states.size(); ++c) {
+      const State& state = states[c];
+      if (state.fixed) {
+        // A constant marginal: the component's uniform is still drawn (same
+        // dimensions, same trials) and an AR(1) series continues from the value.
+        ComponentTransform& transform = plan_.transforms[c];
+        transform.kind = ComponentTransform::Kind::Marginal;
+        transform.marginal = model::Distribution::constant(state.value);
+        plan_.planned_components[c] = state.value;
+      } else if (state.scale != 1.0 || state.shift != 0.0) {
+        auto program = affine.compile([&](const SymbolReference& reference) {
+          if (reference.name == "x") return ResolvedSymbol{ResolvedSymbol::Kind::Column, 0, c};
+          return ResolvedSymbol{ResolvedSymbol::Kind::Constant, reference.name == "scale" ? state.scale : state.shift, 0};
+        });
+        plan_.max_scratch_per_lane = std::max(plan_.max_scratch_per_lane, program.scratch_size(1));
+        affine_programs_.push_back({std::move(program), c,
+                                    fmt::format("scenario: {} x {:g} + {:g}", model_.components[c].label, state.scale, state.shift)});
+      }
+    }
+  }
+
+  void apply_hazard_overrides(std::size_t option, std::size_t event_index, std::size_t slot, std::vector<double>& hazard) const {
+    const model::EventType& event = model_.events[event_index];
+    for (const model::ScenarioOverride& entry : adjustments_.overrides) {
+      if (entry.kind != model::ScenarioOverride::Kind::Hazard || entry.event != event_index) continue;
+      if (entry.option && *entry.option != option) continue;
+      if (!entry.slots.empty() && std::find(entry.slots.begin(), entry.slots.end(), slot) == entry.slots.end()) continue;
+      for (std::size_t t = 0; t < plan_.year_count; ++t) {
+        const bool named = entry.years.empty() ? event.at_risk[t] : std::find(entry.years.begin(), entry.years.end(), t) != entry.years.end();
+        if (named) hazard[t] = entry.value;
+      }
+    }
   }
 
   // ---- expressions --------------------------------------------------------
@@ -386,6 +472,7 @@ class PlanCompiler {
         plan_exposure.recurs = event.recurs;
         plan_exposure.retention_after = 1.0 - exposure.loss_fraction;
         for (std::size_t t = 0; t < plan_.year_count; ++t) plan_exposure.hazard.push_back(event.at_risk[t] ? exposure.hazard[t] : 0.0);
+        apply_hazard_overrides(o, exposure.event, slot, plan_exposure.hazard);
         if (event.cost) {
           InstanceContext context{&option, std::nullopt, slots, slot, {}};
           const Operand cost = compile_expression(*event.cost, context, event.name + " cost");
@@ -419,6 +506,7 @@ class PlanCompiler {
   std::map<std::size_t, std::string> identity_keys_;
   model::Expression identity_expression_ = model::Expression::parse("x");
   std::vector<std::string> in_progress_;
+  std::vector<ColumnProgram> affine_programs_;  // scenario shifts and scales, run first
 };
 
 }  // namespace

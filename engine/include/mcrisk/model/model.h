@@ -174,6 +174,36 @@ struct Target {
   SourceLocation where;
 };
 
+//! One change a scenario makes to the model, applied when the plan is compiled
+//! (simulation::PlanAdjustments::overrides). The unit cube keeps its
+//! dimensions, so a scenario run with the same seed is on the same trials.
+struct ScenarioOverride {
+  enum class Kind {
+    FixValue,       //!< the component(s) take `value` in every trial
+    FixPercentile,  //!< the component(s) take their own marginal's `value`-th percentile (0 < value < 100)
+    Affine,         //!< x -> scale * x + shift, in every trial
+    Hazard          //!< an event's hazard set to `value` (0 switches the event off)
+  };
+  Kind kind = Kind::FixValue;
+  std::size_t driver = 0;              //!< FixValue, FixPercentile, Affine: index into Model::drivers
+  std::optional<std::size_t> element;  //!< one component of the driver; none: every component
+  double value = 0;                    //!< the fixed value, the percentile level (0..100) or the hazard
+  double shift = 0, scale = 1;         //!< Affine
+  std::size_t event = 0;               //!< Hazard: index into Model::events
+  std::optional<std::size_t> option;   //!< Hazard: one option; none: every option exposed to the event
+  std::vector<std::size_t> slots;      //!< Hazard: slots (indices into the event's set); empty: every slot
+  std::vector<std::size_t> years;      //!< Hazard: years; empty: every year the event is at risk
+  SourceLocation where;
+};
+
+//! A named what-if: a list of overrides, run on the base case's trials.
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::vector<ScenarioOverride> overrides;
+  SourceLocation where;
+};
+
 //! Defaults for a run that the command line may override.
 struct RunDefaults {
   std::size_t trials = 100000;
@@ -201,6 +231,7 @@ struct Model {
   std::vector<CostItem> cost_items;
   std::vector<EventType> events;
   std::vector<Option> options;
+  std::vector<Scenario> scenarios;           //!< `scenarios:` (and any --scenarios overlay), in file order
   RunDefaults run;
   std::string source_file;
   std::string config_sha256;
@@ -210,6 +241,11 @@ struct Model {
   const IndexSet* find_set(const std::string& name) const;
   const Driver* find_driver(const std::string& name) const;
   std::optional<std::size_t> year_index(const std::string& label) const;
+  const Scenario* find_scenario(const std::string& scenario_name) const {
+    for (const auto& scenario : scenarios)
+      if (scenario.name == scenario_name) return &scenario;
+    return nullptr;
+  }
 };
 
 }  // namespace mcrisk::model

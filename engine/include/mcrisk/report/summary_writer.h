@@ -9,11 +9,30 @@
 
 #include "mcrisk/simulation/simulator.h"
 #include "mcrisk/statistics/run_summary.h"
+#include "mcrisk/statistics/scenarios.h"
+#include "mcrisk/statistics/sensitivity.h"
 
 namespace mcrisk::report {
 
 //! The summary as JSON, schema "mcrisk.summary/1" (documented in docs/summary-schema.md).
 nlohmann::json summary_to_json(const statistics::RunSummary& summary);
+
+//! Same, with extra top-level sections (e.g. "sensitivity") added to summary.json.
+void write_summary(const statistics::RunSummary& summary, const std::filesystem::path& directory, const nlohmann::json& extra_sections);
+
+//! The base case and scenarios side by side, schema "mcrisk.scenarios/1".
+nlohmann::json scenarios_to_json(const statistics::ScenarioComparison& comparison);
+//! Writes DIR/scenarios.json atomically, creating DIR.
+void write_scenarios(const statistics::ScenarioComparison& comparison, const std::filesystem::path& directory);
+//! Per scenario and option: mean, P10, P90, P(loss) and their change against the base case.
+std::string format_scenarios_table(const statistics::ScenarioComparison& comparison);
+
+//! The tornado and rank correlations per option (summary.json's "sensitivity", and sensitivity.json's body).
+nlohmann::json sensitivity_to_json(const statistics::SensitivityAnalysis& analysis);
+//! Writes DIR/sensitivity.json (schema "mcrisk.sensitivity/1") atomically, creating DIR.
+void write_sensitivity(const statistics::SensitivityAnalysis& analysis, const model::Model& model, const std::filesystem::path& directory);
+//! Per option, drivers ranked by the swing of the mean (and, below, of P10 and ES5: the downside drivers).
+std::string format_sensitivity_table(const statistics::SensitivityAnalysis& analysis, const std::string& currency);
 
 //! One row per option and measure (total_net, npv).
 std::string summary_to_csv(const statistics::RunSummary& summary);

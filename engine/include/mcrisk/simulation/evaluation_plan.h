@@ -52,10 +52,17 @@ struct EventSlotExposure {
   std::size_t cost_column = 0;
 };
 
-//! Changes applied while compiling, on top of what the model says (e.g. optimism bias).
+//! Changes applied while compiling, on top of what the model says (optimism
+//! bias, scenarios). None of them changes the unit-cube dimensions, so the
+//! adjusted plan run with the same seed evaluates the same trials.
 struct PlanAdjustments {
   double cost_multiplier = 1.0;     //!< on every cost item (not on event costs)
   double extra_delay_months = 0.0;  //!< added to every savings item's start delay
+  //! Scenario overrides, applied in order: a fixed component gets a constant
+  //! marginal (its uniform is drawn and unused); a shift or scale is a program
+  //! run first, in place on the component's column; a hazard replaces the
+  //! option's hazard for the slots and years named.
+  std::vector<model::ScenarioOverride> overrides{};
 };
 
 //! Everything the trial loop needs.
