@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "bit_identity.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -27,17 +29,7 @@ const R1& r1() {
   return instance;
 }
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
-bool same_bits(const std::vector<simulation::Column>& a, const std::vector<simulation::Column>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!same_bits(a[i], b[i])) return false;
-  return true;
-}
-
+using mcrisk::testing::same_bits;
 simulation::TrialOutputs run(std::size_t trials, int threads, std::size_t block_size, std::uint64_t seed = 20100706) {
   simulation::RunSettings settings;
   settings.trials = trials;

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config_edit.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -67,48 +69,10 @@ options:
 
 // ---- helpers (as in config_error_test.cpp) ---------------------------------------
 
-std::string with(const std::string& text, std::string_view from, std::string_view to) {
-  const auto at = text.find(from);
-  if (at == std::string::npos) {
-    ADD_FAILURE() << "'" << from << "' is not in the config";
-    return text;
-  }
-  if (text.find(from, at + 1) != std::string::npos) ADD_FAILURE() << "'" << from << "' occurs more than once";
-  std::string result = text;
-  result.replace(at, from.size(), to);
-  return result;
-}
-
-struct Position {
-  int line = 0;
-  int column = 0;
-};
-
-//! 1-based position of the character at byte offset `at`.
-Position position_at(const std::string& text, std::size_t at) {
-  Position position{1, 1};
-  for (std::size_t i = 0; i < at && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++position.line;
-      position.column = 1;
-    } else {
-      ++position.column;
-    }
-  }
-  return position;
-}
-
-Position position_of(const std::string& text, std::string_view needle, int shift = 0) {
-  const auto at = text.find(needle);
-  if (at == std::string::npos) {
-    ADD_FAILURE() << "'" << needle << "' is not in the config";
-    return {};
-  }
-  if (text.find(needle, at + 1) != std::string::npos) ADD_FAILURE() << "'" << needle << "' occurs more than once";
-  Position position = position_at(text, at);
-  position.column += shift;
-  return position;
-}
+using mcrisk::testing::position_at;
+using mcrisk::testing::position_of;
+using mcrisk::testing::Position;
+using mcrisk::testing::with;
 
 model::Model load(const std::string& text) { return config::load_model_from_text(text, "bad.yaml"); }
 
