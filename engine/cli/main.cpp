@@ -21,6 +21,7 @@
 #include "mcrisk/sampling/unit_cube_sampler.h"
 #include "mcrisk/simulation/evaluation_plan.h"
 #include "mcrisk/simulation/simulator.h"
+#include "mcrisk/statistics/appraisal.h"
 #include "mcrisk/statistics/convergence.h"
 #include "mcrisk/statistics/run_summary.h"
 #include "mcrisk/statistics/scenarios.h"
@@ -255,6 +256,14 @@ int main(int argc, char** argv) {
   std::string scenario_name, scenarios_file;
   run->add_option("--scenario", scenario_name, "Run this scenario of the config (or of --scenarios FILE) instead of the base case");
   run->add_option("--scenarios", scenarios_file, "Overlay file of scenarios (top-level `scenarios:`, the config's syntax)");
+  std::string statistics_mode = "auto";
+  run->add_option("--statistics", statistics_mode,
+                  "exact (store every trial: exact percentiles), streaming (flat memory: sums, counts and quantile sketches with a "
+                  "stated error), or auto (exact while the stored trials stay under 256 MiB or are needed; default)")
+      ->check(CLI::IsMember({"auto", "exact", "streaming"}));
+  double memory_limit_gib = 8;
+  run->add_option("--memory-limit", memory_limit_gib, "Refuse runs estimated to need more memory than this, in GiB (default 8)")
+      ->check(CLI::PositiveNumber);
   bool write_samples = false, write_report = false;
   run->add_flag("--samples", write_samples, "Also write DIR/samples.csv: every trial's total net savings per option, in trial order");
   run->add_flag("--report", write_report,
@@ -379,63 +388,44 @@ int main(int argc, char** argv) {
       fmt::print("{}", report::format_trial(loaded.model, simulation::replay_trial(loaded.plan, settings, trial), true));
       return 0;
     }
-    simulation::RunSettings settings;
+    statistics::AppraisalRequest request;
+    simulation::RunSettings& settings = request.settings;
     settings.trials = trials.value_or(loaded.model.run.trials);
     settings.seed = run_seed;
     settings.threads = threads;
-    const statistics::IntervalDesign design = apply_sampling(sampling, replicates, settings);
+    request.design = apply_sampling(sampling, replicates, settings);
+    request.mode = statistics::parse_statistics_mode(statistics_mode);
+    request.keep_outputs = write_samples || write_report;
+    request.memory_limit_bytes = std::size_t(memory_limit_gib * double(std::size_t{1} << 30));
+    if (!scenario_name.empty()) request.scenario = loaded.model.find_scenario(scenario_name);
     ProgressLine progress;
     if (!quiet) settings.progress = [&progress](std::size_t done, std::size_t total) { progress.update(done, total); };
-    // Per-trial outputs are kept for exact percentiles and the driver ranking
-    // (streaming accumulators for flat memory are issue 6's work).
     const auto& plan = loaded.plan;
-    const double gigabytes = double(settings.trials) * double(plan.option_count * (5 + 2 * plan.year_count) + plan.component_count) * 8.0 / 1e9;
-    spdlog::info("running {} trials ({} sampling) with seed {}; per-trial outputs need {:.2f} GB", settings.trials, sampling, settings.seed,
-                 gigabytes);
-    if (gigabytes > 4.0) spdlog::warn("{} trials keep {:.1f} GB of per-trial outputs in memory", settings.trials, gigabytes);
-
-    const auto start = std::chrono::steady_clock::now();
-    simulation::TrialOutputs outputs;
-    std::optional<statistics::ConvergenceTrace> convergence;
     if (!precision.empty()) {
       statistics::PrecisionGoal goal;
       for (const auto& text : precision) goal.targets.push_back(statistics::PrecisionTarget::parse(text));
       goal.prob_loss_half_width = precision_prob;
       goal.initial_trials = std::min(settings.trials, max_trials);
       goal.max_trials = max_trials;
-      goal.granularity = design.replicate_size > 0 ? design.replicate_size : settings.block_size;
-      convergence = statistics::run_to_precision(loaded.model, plan, settings, goal, design, outputs);
-      settings.trials = outputs.trials;
-    } else {
-      outputs = simulation::simulate(plan, settings);
+      goal.granularity = request.design.replicate_size > 0 ? request.design.replicate_size : settings.block_size;
+      request.precision = goal;
     }
+    spdlog::info("running {} trials ({} sampling) with seed {}", settings.trials, sampling, settings.seed);
+
+    const auto start = std::chrono::steady_clock::now();
     statistics::RunInfo info;
-    info.trials = outputs.trials;
     info.seed = settings.seed;
     info.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
     info.sampling = sampling;
-    info.replicate_size = design.replicate_size;
+    info.replicate_size = request.design.replicate_size;
     info.engine_version = kEngineVersion;
-    statistics::RunSummary summary = statistics::summarise_run(loaded.model, plan, outputs, info);
-    summary.convergence = convergence;
+    statistics::Appraisal appraisal = statistics::appraise(loaded.model, plan, request, info);
+    statistics::RunSummary& summary = appraisal.summary;
+    settings.trials = summary.run.trials;
     if (!scenario_name.empty()) {
       const model::Scenario& scenario = *loaded.model.find_scenario(scenario_name);
       summary.model_name += " — scenario " + scenario.name;
       spdlog::info("scenario {}: {}", scenario.name, scenario.description);
-    }
-    if (loaded.model.optimism_bias) {
-      // The same trials again with costs uplifted and benefits delayed: the
-      // difference is the bias alone, not sampling noise (common random numbers).
-      const auto& bias = *loaded.model.optimism_bias;
-      simulation::PlanAdjustments bias_adjustments{bias.effective_cost_multiplier(), bias.effective_delay_months(), {}};
-      if (!scenario_name.empty()) bias_adjustments = statistics::scenario_adjustments(*loaded.model.find_scenario(scenario_name), bias_adjustments);
-      const auto adjusted_plan = simulation::EvaluationPlan::compile(loaded.model, bias_adjustments);
-      simulation::RunSettings adjusted_settings = settings;
-      adjusted_settings.keep_driver_samples = false;
-      adjusted_settings.progress = nullptr;
-      const auto adjusted = simulation::simulate(adjusted_plan, adjusted_settings);
-      summary.optimism_bias = bias;
-      summary.optimism_bias_adjusted = statistics::summarise_options(loaded.model, adjusted_plan, adjusted, design);
     }
     summary.run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const statistics::RunSummary& timed = summary;
@@ -449,7 +439,7 @@ int main(int argc, char** argv) {
     } else {
       report::write_summary(timed, directory);
     }
-    if (write_samples || write_report) report::write_samples(timed, outputs, directory);
+    if (write_samples || write_report) report::write_samples(timed, *appraisal.outputs, directory);
     if (!quiet) fmt::print("{}\n", report::format_summary_table(timed));
     fmt::print("Results: {} and {}\n", (directory / "summary.json").string(), (directory / "summary.csv").string());
     if (write_samples || write_report) fmt::print("Samples: {}\n", (directory / "samples.csv").string());

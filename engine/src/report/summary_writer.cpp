@@ -116,6 +116,19 @@ std::string format_money(double amount) {
   return (pounds < 0 ? "-" : "") + digits;
 }
 
+// How the figures were computed: exact order statistics, or streaming
+// accumulators whose quantile error is stated (so a reader knows what to quote).
+static json statistics_to_json(const statistics::StatisticsInfo& info) {
+  json result = {{"mode", info.mode}, {"driver_ranking_trials", info.ranking_trials}, {"memory_estimate_bytes", info.memory_estimate_bytes}};
+  if (info.mode == "streaming") {
+    result["quantile_sketch"] = {{"precision_bits", info.sketch_precision_bits},
+                                 {"relative_value_error_bound", info.relative_value_error},
+                                 {"max_rank_error", info.max_rank_error}};
+    result["sum_group"] = info.sum_group;
+  }
+  return result;
+}
+
 json summary_to_json(const statistics::RunSummary& summary) {
   json option_order = json::array();
   for (const auto& option : summary.options) option_order.push_back(option.id);
@@ -138,6 +151,7 @@ json summary_to_json(const statistics::RunSummary& summary) {
                    {"replicate_size", summary.run.replicate_size},
                    {"engine_version", summary.run.engine_version},
                    {"wall_seconds", summary.run.wall_seconds}}},
+                 {"statistics", statistics_to_json(summary.statistics)},
                  {"option_order", option_order},
                  {"options", options_to_json(summary.options)},
                  {"comparisons", comparisons_to_json(summary.comparisons)}};
@@ -427,6 +441,11 @@ std::string format_summary_table(const statistics::RunSummary& summary) {
   const std::string span = summary.years.size() == 1 ? "in " + summary.years.front() : "over " + summary.years.front() + " to " + summary.years.back();
   text += fmt::format("Total net savings {}, {}; every figure from the same trials, with its 95% interval:\n\n", span, summary.currency);
   text += headline_table(summary.options);
+  if (summary.statistics.mode == "streaming") {
+    text += fmt::format("Streaming statistics: percentiles and ES from quantile sketches (value error <= {:.1e} relative, rank error <= "
+                        "{:.1e}); driver ranking from the first {} trials.\n",
+                        summary.statistics.relative_value_error, summary.statistics.max_rank_error, summary.statistics.ranking_trials);
+  }
   if (summary.convergence) {
     const auto& trace = *summary.convergence;
     std::string goal;

@@ -56,6 +56,46 @@ TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings) {
   return outputs;
 }
 
+void for_each_block(const EvaluationPlan& plan, const RunSettings& settings, std::uint64_t first_trial, std::uint64_t end_trial,
+                    const std::function<void(const TrialBlock& block, std::uint64_t first_trial)>& consume) {
+  if (end_trial < first_trial) throw std::invalid_argument("for_each_block: the end trial comes before the first");
+  if (end_trial == first_trial) return;
+  const sampling::UnitCubeSampler sampler = make_sampler(plan, settings);
+  const std::uint64_t block_size = std::max<std::size_t>(settings.block_size, 1);
+  // Blocks are aligned to multiples of the block size: block b covers
+  // [max(first, (base + b) S), min(end, (base + b + 1) S)).
+  const std::uint64_t base = first_trial / block_size;
+  const std::uint64_t block_count = (end_trial + block_size - 1) / block_size - base;
+  tbb::enumerable_thread_specific<std::optional<TrialBlock>> blocks;
+  std::atomic<std::uint64_t> done{first_trial};
+
+  const int concurrency = settings.threads > 0 ? settings.threads : tbb::this_task_arena::max_concurrency();
+  tbb::task_arena arena(concurrency);
+  auto run_block = [&](std::uint64_t b) {
+    auto& slot = blocks.local();
+    if (!slot) slot.emplace(plan, block_size);
+    TrialBlock& block = *slot;
+    const std::uint64_t first = std::max(first_trial, (base + b) * block_size);
+    const std::uint64_t last = std::min(end_trial, (base + b + 1) * block_size);
+    block.evaluate(sampler, first, std::size_t(last - first));
+    consume(block, first);
+    done.fetch_add(last - first, std::memory_order_relaxed);
+  };
+
+  // Blocks are dealt out in chunks so that the calling thread can report
+  // progress between chunks; the chunking never changes what a trial computes.
+  const std::uint64_t chunk = std::max<std::uint64_t>(1, std::min<std::uint64_t>(block_count, 64 * std::uint64_t(concurrency)));
+  for (std::uint64_t begin = 0; begin < block_count; begin += chunk) {
+    const std::uint64_t end = std::min(block_count, begin + chunk);
+    arena.execute([&] {
+      tbb::parallel_for(tbb::blocked_range<std::uint64_t>(begin, end, 1), [&](const tbb::blocked_range<std::uint64_t>& range) {
+        for (std::uint64_t b = range.begin(); b != range.end(); ++b) run_block(b);
+      });
+    });
+    if (settings.progress) settings.progress(done.load(), end_trial);
+  }
+}
+
 void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t total_trials, TrialOutputs& outputs) {
   const std::size_t first_trial = outputs.trials;
   if (total_trials < first_trial) throw std::invalid_argument("a run can only be extended by more trials");
@@ -64,23 +104,8 @@ void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t
     for (Column& column : *columns) column.resize(total_trials);
   }
   outputs.trials = total_trials;
-
-  const sampling::UnitCubeSampler sampler = make_sampler(plan, settings);
-  const std::size_t block_size = std::max<std::size_t>(settings.block_size, 1);
-  const std::size_t new_trials = total_trials - first_trial;
-  const std::size_t block_count = (new_trials + block_size - 1) / block_size;
-  tbb::enumerable_thread_specific<std::optional<TrialBlock>> blocks;
-  std::atomic<std::size_t> done{first_trial};
-
-  const int concurrency = settings.threads > 0 ? settings.threads : tbb::this_task_arena::max_concurrency();
-  tbb::task_arena arena(concurrency);
-  auto run_block = [&](std::size_t b) {
-    auto& slot = blocks.local();
-    if (!slot) slot.emplace(plan, block_size);
-    TrialBlock& block = *slot;
-    const std::size_t first = first_trial + b * block_size;
-    const std::size_t n = std::min(block_size, total_trials - first);
-    block.evaluate(sampler, first, n);
+  for_each_block(plan, settings, first_trial, total_trials, [&](const TrialBlock& block, std::uint64_t first) {
+    const std::size_t n = block.size();
     // Each block writes only its own trials' positions: no ordering between blocks matters.
     const auto store = [&](Column& column, auto value_of) {
       for (std::size_t i = 0; i < n; ++i) column[first + i] = value_of(i);
@@ -99,21 +124,7 @@ void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t
     for (std::size_t c = 0; c < outputs.components; ++c) {
       store(outputs.drivers[c], [&](std::size_t i) { return block.component(c, i); });
     }
-    done.fetch_add(n, std::memory_order_relaxed);
-  };
-
-  // Blocks are dealt out in chunks so that the calling thread can report
-  // progress between chunks; the chunking never changes what a trial computes.
-  const std::size_t chunk = std::max<std::size_t>(1, std::min<std::size_t>(block_count, 64 * std::size_t(concurrency)));
-  for (std::size_t begin = 0; begin < block_count; begin += chunk) {
-    const std::size_t end = std::min(block_count, begin + chunk);
-    arena.execute([&] {
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(begin, end, 1), [&](const tbb::blocked_range<std::size_t>& range) {
-        for (std::size_t b = range.begin(); b != range.end(); ++b) run_block(b);
-      });
-    });
-    if (settings.progress) settings.progress(done.load(), total_trials);
-  }
+  });
 }
 
 sampling::UnitCubeSampler make_sampler(const EvaluationPlan& plan, const RunSettings& settings) {

@@ -61,9 +61,9 @@ std::string PrecisionTarget::describe() const {
   return relative ? fmt::format("{} within {:g}%", what, half_width * 100) : fmt::format("{} within {:g}", what, half_width);
 }
 
-ConvergenceTrace run_to_precision(const model::Model& model, const simulation::EvaluationPlan& plan,
-                                  const simulation::RunSettings& settings, const PrecisionGoal& goal, const IntervalDesign& design,
-                                  simulation::TrialOutputs& outputs) {
+ConvergenceTrace converge(const model::Model& model, const PrecisionGoal& goal, const std::function<std::size_t()>& trials,
+                          const std::function<void(std::size_t)>& grow_to,
+                          const std::function<SampleSummary(std::size_t, std::span<const double>)>& summarise_total) {
   if (goal.targets.empty()) throw std::invalid_argument("run_to_precision needs at least one precision target");
   if (goal.granularity == 0 || goal.max_trials < goal.granularity) {
     throw std::invalid_argument("--max-trials must be at least " + std::to_string(goal.granularity));
@@ -75,14 +75,12 @@ ConvergenceTrace run_to_precision(const model::Model& model, const simulation::E
     if (target.percentile > 0) levels.push_back(target.percentile);
   std::sort(levels.begin(), levels.end());
   levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
-  simulation::RunSettings first = settings;
-  first.trials = std::min(goal.max_trials, round_up(double(std::max<std::size_t>(goal.initial_trials, 1)), goal.granularity));
-  outputs = simulation::simulate(plan, first);
+  grow_to(std::min(goal.max_trials, round_up(double(std::max<std::size_t>(goal.initial_trials, 1)), goal.granularity)));
   while (true) {
     ConvergenceStep step;
-    step.trials = outputs.trials;
-    for (std::size_t o = 0; o < outputs.options; ++o) {
-      const SampleSummary s = summarise(outputs.total_net[o], design, levels);
+    step.trials = trials();
+    for (std::size_t o = 0; o < model.options.size(); ++o) {
+      const SampleSummary s = summarise_total(o, levels);
       ConvergenceStep::OptionHalfWidths widths;
       widths.option = model.options[o].id;
       for (const auto& target : goal.targets) {
@@ -102,22 +100,41 @@ ConvergenceTrace run_to_precision(const model::Model& model, const simulation::E
       step.options.push_back(std::move(widths));
     }
     const double ratio = step.worst_ratio;
+    const std::size_t done = step.trials;
     trace.steps.push_back(std::move(step));
-    spdlog::info("precision: {} trials, worst half-width / limit {:.3f}", outputs.trials, ratio);
+    spdlog::info("precision: {} trials, worst half-width / limit {:.3f}", done, ratio);
     if (ratio <= 1.0) {
       trace.converged = true;
       return trace;
     }
-    if (outputs.trials >= goal.max_trials) {
+    if (done >= goal.max_trials) {
       spdlog::warn("precision not reached within --max-trials {} (worst half-width is {:.2f} times its limit)", goal.max_trials, ratio);
       return trace;
     }
     // Half-widths shrink as 1/sqrt(N): aim 10% beyond the trials the ratio asks
     // for, growing by at least 1.5x and at most 16x a round.
-    const double wanted = double(outputs.trials) * std::min(16.0, std::max(1.5, ratio * ratio * 1.1));
-    const std::size_t next = std::min(goal.max_trials, round_up(wanted, goal.granularity));
-    simulation::extend(plan, settings, next, outputs);
+    const double wanted = double(done) * std::min(16.0, std::max(1.5, ratio * ratio * 1.1));
+    grow_to(std::min(goal.max_trials, round_up(wanted, goal.granularity)));
   }
+}
+
+ConvergenceTrace run_to_precision(const model::Model& model, const simulation::EvaluationPlan& plan,
+                                  const simulation::RunSettings& settings, const PrecisionGoal& goal, const IntervalDesign& design,
+                                  simulation::TrialOutputs& outputs) {
+  bool started = false;
+  return converge(
+      model, goal, [&] { return outputs.trials; },
+      [&](std::size_t total) {
+        if (!started) {
+          simulation::RunSettings first = settings;
+          first.trials = total;
+          outputs = simulation::simulate(plan, first);
+          started = true;
+        } else {
+          simulation::extend(plan, settings, total, outputs);
+        }
+      },
+      [&](std::size_t o, std::span<const double> levels) { return summarise(outputs.total_net[o], design, levels); });
 }
 
 }  // namespace mcrisk::statistics

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "summary_parts.h"
+
 namespace mcrisk::statistics {
 
 namespace {
@@ -59,16 +61,6 @@ double target_value(const model::Target& target, const simulation::TrialOutputs&
   return 0;
 }
 
-double planned_value(const model::Target& target, const simulation::TrialRecord& planned, std::size_t o) {
-  switch (target.measure) {
-    case model::Target::Measure::TotalNet: return planned.total_net[o];
-    case model::Target::Measure::Npv: return planned.npv[o];
-    case model::Target::Measure::NetInYear: return planned.net[o][target.year];
-    case model::Target::Measure::GrossInYear: return planned.gross[o][target.year];
-  }
-  return 0;
-}
-
 }  // namespace
 
 std::vector<OptionSummary> summarise_options(const model::Model& model, const simulation::EvaluationPlan& plan,
@@ -98,29 +90,22 @@ std::vector<OptionSummary> summarise_options(const model::Model& model, const si
     }
   }
 
-  // Rank each sample once (drivers and option totals), then correlate ranks.
-  std::vector<std::vector<double>> driver_ranks(outputs.components), total_ranks(outputs.options);
-  tbb::parallel_for(std::size_t{0}, outputs.components + outputs.options, [&](std::size_t k) {
-    if (k < outputs.components) driver_ranks[k] = ranks({outputs.driver_of(k), n});
-    else total_ranks[k - outputs.components] = ranks(totals[k - outputs.components]);
-  });
+  std::vector<std::span<const double>> components;
+  for (std::size_t c = 0; c < outputs.components; ++c) components.emplace_back(outputs.driver_of(c), n);
+  std::vector<std::vector<DriverInfluence>> drivers = detail::rank_drivers(model, components, totals);
 
   std::vector<OptionSummary> options(outputs.options);
   // Options are independent summaries; each is computed alone, so parallelism cannot change a bit.
   tbb::parallel_for(std::size_t{0}, outputs.options, [&](std::size_t o) {
     OptionSummary& option = options[o];
-    option.id = model.options[o].id;
-    option.description = model.options[o].description;
-    option.planned_total_net = planned.total_net[o];
-    option.planned_npv = planned.npv[o];
-    option.planned_npv_green_book = planned.npv_green_book[o];
+    detail::fill_planned(option, model, planned, o);
     option.total_net = summarise(totals[o], design);
     option.npv = summarise({outputs.npv_of(o), n}, design);
     option.npv_green_book = summarise(outputs.npv_green_book[o], design);
     option.bcr = benefit_cost_ratio(outputs, o, planned.pv_benefits[o], planned.pv_costs[o], design);
     option.prob_best = best[o];
     for (const auto& target : model.targets) {
-      const double threshold = target.at_least_planned ? planned_value(target, planned, o) : target.at_least;
+      const double threshold = detail::target_threshold(target, planned, o);
       option.targets.push_back({target.name, threshold, proportion(n, design, [&](std::size_t i) {
                                   return target_value(target, outputs, o, i) >= threshold ? 1.0 : 0.0;
                                 })});
@@ -132,13 +117,7 @@ std::vector<OptionSummary> summarise_options(const model::Model& model, const si
                        percentile_of_sorted(sorted, 50), percentile_of_sorted(sorted, 90), planned.net[o][t]};
       option.by_year.push_back(year);
     }
-    for (std::size_t c = 0; c < outputs.components; ++c) {
-      const double rho = pearson_of_ranks(driver_ranks[c], total_ranks[o]);
-      option.drivers.push_back({model.components[c].label, std::isfinite(rho) ? rho : 0.0});
-    }
-    std::stable_sort(option.drivers.begin(), option.drivers.end(), [](const DriverInfluence& a, const DriverInfluence& b) {
-      return std::abs(a.rank_correlation) > std::abs(b.rank_correlation);
-    });
+    option.drivers = std::move(drivers[o]);
   });
   return options;
 }
@@ -177,5 +156,49 @@ RunSummary summarise_run(const model::Model& model, const simulation::Evaluation
   summary.comparisons = compare_options(model, outputs, design);
   return summary;
 }
+
+namespace detail {
+
+double planned_value(const model::Target& target, const simulation::TrialRecord& planned, std::size_t o) {
+  switch (target.measure) {
+    case model::Target::Measure::TotalNet: return planned.total_net[o];
+    case model::Target::Measure::Npv: return planned.npv[o];
+    case model::Target::Measure::NetInYear: return planned.net[o][target.year];
+    case model::Target::Measure::GrossInYear: return planned.gross[o][target.year];
+  }
+  return 0;
+}
+
+void fill_planned(OptionSummary& option, const model::Model& model, const simulation::TrialRecord& planned, std::size_t o) {
+  option.id = model.options[o].id;
+  option.description = model.options[o].description;
+  option.planned_total_net = planned.total_net[o];
+  option.planned_npv = planned.npv[o];
+  option.planned_npv_green_book = planned.npv_green_book[o];
+}
+
+std::vector<std::vector<DriverInfluence>> rank_drivers(const model::Model& model, const std::vector<std::span<const double>>& components,
+                                                       const std::vector<std::span<const double>>& totals) {
+  if (components.empty()) return std::vector<std::vector<DriverInfluence>>(totals.size());
+  // Rank each sample once (drivers and option totals), then correlate ranks.
+  std::vector<std::vector<double>> component_ranks(components.size()), total_ranks(totals.size());
+  tbb::parallel_for(std::size_t{0}, components.size() + totals.size(), [&](std::size_t k) {
+    if (k < components.size()) component_ranks[k] = ranks(components[k]);
+    else total_ranks[k - components.size()] = ranks(totals[k - components.size()]);
+  });
+  std::vector<std::vector<DriverInfluence>> result(totals.size());
+  for (std::size_t o = 0; o < totals.size(); ++o) {
+    for (std::size_t c = 0; c < components.size(); ++c) {
+      const double rho = pearson_of_ranks(component_ranks[c], total_ranks[o]);
+      result[o].push_back({model.components[c].label, std::isfinite(rho) ? rho : 0.0});
+    }
+    std::stable_sort(result[o].begin(), result[o].end(), [](const DriverInfluence& a, const DriverInfluence& b) {
+      return std::abs(a.rank_correlation) > std::abs(b.rank_correlation);
+    });
+  }
+  return result;
+}
+
+}  // namespace detail
 
 }  // namespace mcrisk::statistics

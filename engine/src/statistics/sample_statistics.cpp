@@ -33,12 +33,11 @@ Interval wilson_interval(double p_hat, std::size_t n, double z) {
   return {std::clamp(centre - half, 0.0, p_hat), std::clamp(centre + half, p_hat, 1.0)};
 }
 
-Interval percentile_interval_of_sorted(std::span<const double> sorted, double level) {
-  if (sorted.empty()) throw std::invalid_argument("percentile interval of an empty sample");
+std::pair<std::size_t, std::size_t> percentile_interval_ranks(std::size_t n, double level) {
+  if (n == 0) throw std::invalid_argument("percentile interval of an empty sample");
   if (!(level >= 0 && level <= 100)) throw std::invalid_argument("percentile level outside [0, 100]");
-  const std::size_t n = sorted.size();
   const double p = level / 100.0;
-  if (p <= 0.0 || p >= 1.0 || n < 2) return {sorted.front(), sorted.back()};
+  if (p <= 0.0 || p >= 1.0 || n < 2) return {1, n};
   // B = #{X_i <= xi_p} ~ Binomial(n, p) and P(x_(l) <= xi_p < x_(u)) = P(l <= B <= u - 1)
   // (1-based order statistics). Take the largest l with P(B <= l - 1) <= 0.025 and
   // the smallest u with P(B >= u) <= 0.025: coverage is at least 95%.
@@ -51,7 +50,13 @@ Interval percentile_interval_of_sorted(std::span<const double> sorted, double le
   while (u < double(n) && 1.0 - binomial_cdf(n, p, u - 1) > 0.025) u += 1;
   // Where the sample is too small for 95% (extreme levels), the interval is the
   // whole sample range, whose coverage is then below 95%.
-  return {sorted[std::size_t(l) - 1], sorted[std::size_t(u) - 1]};
+  return {std::size_t(l), std::size_t(u)};
+}
+
+Interval percentile_interval_of_sorted(std::span<const double> sorted, double level) {
+  if (sorted.empty()) throw std::invalid_argument("percentile interval of an empty sample");
+  const auto [l, u] = percentile_interval_ranks(sorted.size(), level);
+  return {sorted[l - 1], sorted[u - 1]};
 }
 
 Interval expected_shortfall_interval_of_sorted(std::span<const double> sorted, double alpha) {

@@ -54,6 +54,17 @@ struct TrialRecord {
   std::vector<double> total_net, npv, npv_green_book, pv_benefits, pv_costs;  //!< [option]
 };
 
+class TrialBlock;
+
+//! Evaluates trials [first_trial, end_trial) in blocks on settings.threads
+//! threads and hands each evaluated block to consume(block, block_first_trial),
+//! concurrently from several threads (a consumer keeps per-thread state, e.g.
+//! tbb::enumerable_thread_specific). Blocks start at multiples of
+//! settings.block_size (the first may be shorter), so a trial falls in the
+//! same block position whatever the thread count. Reports progress as simulate().
+void for_each_block(const EvaluationPlan& plan, const RunSettings& settings, std::uint64_t first_trial, std::uint64_t end_trial,
+                    const std::function<void(const TrialBlock& block, std::uint64_t first_trial)>& consume);
+
 //! Runs settings.trials trials of the plan.
 TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings);
 

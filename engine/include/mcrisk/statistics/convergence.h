@@ -8,6 +8,8 @@
 // and the same bits.
 
 #include <cstddef>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,13 @@ struct ConvergenceTrace {
   bool converged = false;
   std::vector<ConvergenceStep> steps;
 };
+
+//! Adds trials in rounds until the goal is met or max_trials is reached, whatever
+//! holds the trials: trials() says how many there are, grow_to(N) adds trials up
+//! to N, and summarise_total(o, levels) summarises option o's total net savings.
+ConvergenceTrace converge(const model::Model& model, const PrecisionGoal& goal, const std::function<std::size_t()>& trials,
+                          const std::function<void(std::size_t)>& grow_to,
+                          const std::function<SampleSummary(std::size_t, std::span<const double>)>& summarise_total);
 
 //! Simulates until the goal is met or goal.max_trials is reached; outputs end
 //! with the trials used. settings.trials is ignored.

@@ -83,6 +83,17 @@ struct RunInfo {
   double wall_seconds = 0;
 };
 
+//! How the figures were computed from the trials (summary.json "statistics").
+struct StatisticsInfo {
+  std::string mode = "exact";        //!< "exact": every trial stored; "streaming": sums, counts and quantile sketches
+  int sketch_precision_bits = 0;     //!< streaming: bucket width 2^-bits of the value
+  double relative_value_error = 0;   //!< streaming: bound on |reported - exact| / |exact| of every percentile and ES input
+  double max_rank_error = 0;         //!< streaming: the largest rank error (fraction of trials) of any reported percentile
+  std::size_t ranking_trials = 0;    //!< the trials the driver ranking used (all of them in exact mode)
+  std::size_t sum_group = 0;         //!< streaming: trials summed in double before the exact sum
+  std::size_t memory_estimate_bytes = 0;
+};
+
 struct RunSummary {
   std::string model_name;
   std::string config_file;
@@ -92,6 +103,7 @@ struct RunSummary {
   model::DiscountSchedule green_book;
   std::vector<std::string> years;
   RunInfo run;
+  StatisticsInfo statistics;
   std::vector<OptionSummary> options;
   std::vector<Comparison> comparisons;
   //! The same trials with the model's optimism bias applied, when it states one.

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mcrisk::statistics {
@@ -51,6 +52,15 @@ struct SampleSummary {
   double expected_shortfall_5 = 0;      //!< mean of the ceil(0.05 N) smallest values
   Interval expected_shortfall_5_ci95;
   std::string interval_method;          //!< "iid" or "replicates"
+  //! How exact the percentiles and the ES are: exact order statistics of the
+  //! stored sample, or read from a quantile sketch (streaming statistics), in
+  //! which case every reported value is within relative_value_error of the
+  //! exact one and within rank_error (a fraction of the trials) of its rank.
+  struct QuantileAccuracy {
+    bool exact = true;
+    double relative_value_error = 0;
+    double rank_error = 0;
+  } accuracy;
 
   //! The value at a reported level (throws std::out_of_range if not reported).
   double percentile(double level) const;
@@ -86,6 +96,10 @@ Interval wilson_interval(double p_hat, std::size_t n, double z = kZ975);
 //! statistics: [x_(l), x_(u)] with l, u chosen from Binomial(N, p) so that
 //! P(l <= B < u) >= 0.95 (the binomial method; Hahn and Meeker 1991, 5.2).
 Interval percentile_interval_of_sorted(std::span<const double> sorted, double level);
+
+//! The 1-based ranks [l, u] of that interval's order statistics among n values
+//! ({1, n} where n is too small or the level is 0 or 100).
+std::pair<std::size_t, std::size_t> percentile_interval_ranks(std::size_t n, double level);
 
 //! 95% interval for the expected shortfall at alpha, asymptotic normal with
 //! variance [Var(X | X <= q) + (1 - alpha)(ES - q)^2] / (alpha N)

@@ -1,0 +1,130 @@
+#pragma once
+// Streaming statistics of a whole run: everything summarise_run() reports,
+// accumulated block by block instead of from stored per-trial outputs, so a
+// run's memory does not grow with its trials (issue 6: 10^8 R1 trials in well
+// under 1 GB). Each thread fills its own RunAccumulator; merging is exact
+// (integer counts, ExactSum), so the result is bit-identical for any thread
+// count, and accumulators can be checkpointed or sent between processes.
+//
+// What is not exact, and is said so in the summary: percentiles and the
+// expected shortfall are read from quantile sketches (SampleSummary::accuracy),
+// and the Spearman ranking of drivers uses the first `ranking_trials` trials
+// (stored; all of them in a run that short).
+//
+// Trials are summed in groups of `sum_group` consecutive trials aligned to
+// multiples of it, each group in trial order; the group size is part of the
+// result's definition (fixed, not a tuning knob), and blocks must not split
+// groups: the block size must be a multiple of it.
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mcrisk/model/model.h"
+#include "mcrisk/simulation/evaluation_plan.h"
+#include "mcrisk/simulation/simulator.h"
+#include "mcrisk/statistics/output_accumulator.h"
+#include "mcrisk/statistics/run_summary.h"
+
+namespace mcrisk::simulation {
+class TrialBlock;
+}
+
+namespace mcrisk::statistics {
+
+struct StreamingOptions {
+  int precision_bits = QuantileSketch::kDefaultPrecisionBits;
+  std::size_t ranking_trials = std::size_t{1} << 17;  //!< the driver ranking reads the first trials
+  std::size_t sum_group = 256;                          //!< trials summed together in double before the exact sum
+};
+
+//! The first trial whose outputs are not all finite (NaN or infinite), if any.
+struct NonFiniteTrial {
+  std::uint64_t trial = std::numeric_limits<std::uint64_t>::max();
+  std::size_t option = 0;
+  std::string output;  //!< e.g. "total net savings"
+  bool found() const { return trial != std::numeric_limits<std::uint64_t>::max(); }
+};
+
+class RunAccumulator {
+ public:
+  RunAccumulator(const model::Model& model, const simulation::EvaluationPlan& plan, StreamingOptions options = {});
+  RunAccumulator(const RunAccumulator&) = default;
+  RunAccumulator& operator=(const RunAccumulator&) = default;
+  RunAccumulator(RunAccumulator&&) noexcept = default;
+  RunAccumulator& operator=(RunAccumulator&&) noexcept = default;
+
+  //! An accumulator with no trials and this one's layout, sharing its stored first trials (for per-thread use).
+  RunAccumulator empty_like() const;
+  //! Adds one evaluated block of trials [first_trial, first_trial + block.size()).
+  void add_block(const simulation::TrialBlock& block, std::uint64_t first_trial);
+  //! Adds another accumulator's trials; exact, so the order of merges never matters.
+  void merge(const RunAccumulator& other);
+
+  std::uint64_t trials() const { return trials_; }
+  const NonFiniteTrial& first_non_finite() const { return non_finite_; }
+  const OutputAccumulator& total_net(std::size_t option) const { return options_[option].total_net; }
+  const StreamingOptions& options() const { return settings_; }
+  //! Allocates the stored first trials for a run up to end_trial (before blocks are added in parallel).
+  void reserve_first_trials(std::uint64_t end_trial);
+  const std::string& option_id(std::size_t option) const { return option_ids_[option]; }
+  //! Bytes held (sketches, sums, the stored first trials).
+  std::size_t bytes() const;
+
+  //! The same figures as statistics::summarise_options / compare_options on stored outputs.
+  std::vector<OptionSummary> summarise_options(const model::Model& model) const;
+  std::vector<Comparison> compare_options(const model::Model& model) const;
+
+ private:
+  struct PerOption {
+    OutputAccumulator total_net, npv, npv_green_book, bcr;
+    std::uint64_t costs_not_positive = 0, bcr_below_one = 0;
+    std::vector<OutputAccumulator> net_by_year;
+    std::vector<std::uint64_t> targets_met;
+    ExactSum best_share;
+  };
+  struct PerPair {
+    std::size_t a = 0, b = 0;
+    OutputAccumulator difference;
+    std::uint64_t a_better = 0;
+  };
+  //! The first ranking_trials trials' driver components and option totals, written by every thread at its own positions.
+  struct FirstTrials {
+    std::size_t capacity = 0;
+    std::vector<std::vector<double>> components, totals;
+  };
+  void add_group(const simulation::TrialBlock& block, std::size_t begin, std::size_t end);
+  void check_finite(const simulation::TrialBlock& block, std::uint64_t first_trial);
+
+  StreamingOptions settings_;
+  std::size_t options_count_ = 0, years_ = 0, components_ = 0;
+  simulation::TrialRecord planned_;
+  std::vector<double> target_thresholds_;  // [option * targets + target]
+  std::vector<model::Target> targets_;
+  std::vector<std::string> option_ids_;
+  std::vector<PerOption> options_;
+  std::vector<PerPair> pairs_;
+  std::shared_ptr<FirstTrials> first_trials_;
+  std::uint64_t trials_ = 0;
+  NonFiniteTrial non_finite_;
+  std::vector<double> scratch_;
+};
+
+//! Runs trials [into.trials(), end_trial) of the plan into `into`, in parallel
+//! (one accumulator per thread, merged exactly). settings.block_size is rounded
+//! up to a multiple of the summation group. Throws NonFiniteOutputError when a
+//! trial's output is NaN or infinite, naming the first such trial.
+void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSettings& settings, std::uint64_t end_trial,
+                RunAccumulator& into);
+
+//! A run failed because a trial produced a non-finite output.
+class NonFiniteOutputError : public std::runtime_error {
+ public:
+  NonFiniteOutputError(const NonFiniteTrial& trial, const std::string& option_id);
+  NonFiniteTrial trial;
+};
+
+}  // namespace mcrisk::statistics

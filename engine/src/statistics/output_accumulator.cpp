@@ -1,0 +1,83 @@
+#include "mcrisk/statistics/output_accumulator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace mcrisk::statistics {
+
+OutputAccumulator::OutputAccumulator(double shift, int precision_bits) : shift_(shift), sketch_(precision_bits) {
+  if (!std::isfinite(shift)) throw std::invalid_argument("output accumulator with a non-finite shift");
+}
+
+void OutputAccumulator::merge(const OutputAccumulator& other) {
+  if (other.shift_ != shift_) throw std::invalid_argument("merging output accumulators with different shifts");
+  sum_.merge(other.sum_);
+  squares_.merge(other.squares_);
+  negatives_ += other.negatives_;
+  sketch_.merge(other.sketch_);
+}
+
+double OutputAccumulator::mean() const {
+  if (count() == 0) throw std::invalid_argument("mean of an empty sample");
+  return shift_ + sum_.value() / double(count());
+}
+
+double OutputAccumulator::percentile(double level) const {
+  const std::uint64_t n = count();
+  if (n == 0) throw std::invalid_argument("percentile of an empty sample");
+  if (!(level >= 0 && level <= 100)) throw std::invalid_argument("percentile level outside [0, 100]");
+  const double h = double(n - 1) * level / 100.0;
+  const auto below = static_cast<std::uint64_t>(std::floor(h));  // 0-based: order statistic below + 1
+  if (below + 1 >= n) return sketch_.max();
+  const double low = sketch_.order_statistic(below + 1).value, high = sketch_.order_statistic(below + 2).value;
+  return low + (h - double(below)) * (high - low);
+}
+
+SampleSummary OutputAccumulator::summary(std::span<const double> levels) const {
+  const std::uint64_t n = count();
+  if (n == 0) throw std::invalid_argument("summary of an empty sample");
+  SampleSummary s;
+  s.count = n;
+  s.interval_method = "iid";
+  const double sum = sum_.value(), squares = squares_.value();
+  s.mean = shift_ + sum / double(n);
+  s.sd = n > 1 ? std::sqrt(std::max(0.0, (squares - sum * sum / double(n)) / double(n - 1))) : 0.0;
+  s.mean_se = s.sd / std::sqrt(double(n));
+  s.mean_ci95_low = s.mean - kZ975 * s.mean_se;
+  s.mean_ci95_high = s.mean + kZ975 * s.mean_se;
+  s.min = sketch_.min();
+  s.max = sketch_.max();
+  s.prob_loss = double(negatives_) / double(n);
+  s.prob_loss_ci95 = wilson_interval(s.prob_loss, n);
+
+  // Every order statistic read from the sketch widens the stated rank error by its bucket's share.
+  double rank_error = 0;
+  const auto read = [&](std::uint64_t k) {
+    const QuantileSketch::Located located = sketch_.order_statistic(k);
+    rank_error = std::max(rank_error, double(located.bucket_count) / double(n));
+    return located.value;
+  };
+  for (double level : levels) {
+    const double h = double(n - 1) * level / 100.0;
+    const auto below = static_cast<std::uint64_t>(std::floor(h));
+    double value = s.max;
+    if (below + 1 < n) {
+      const double low = read(below + 1), high = read(below + 2);
+      value = low + (h - double(below)) * (high - low);
+    }
+    const auto [l, u] = percentile_interval_ranks(std::size_t(n), level);
+    s.percentiles.push_back({level, value, {read(l), read(u)}});
+  }
+  const auto tail = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(0.05 * double(n))));
+  s.expected_shortfall_5 = sketch_.sum_of_smallest(tail) / double(tail);
+  const double quantile = read(tail);
+  const double tail_variance = tail > 1 ? sketch_.squared_deviation_of_smallest(tail, s.expected_shortfall_5) / double(tail - 1) : 0.0;
+  const double variance = (tail_variance + 0.95 * (s.expected_shortfall_5 - quantile) * (s.expected_shortfall_5 - quantile)) / (0.05 * double(n));
+  const double half = kZ975 * std::sqrt(variance);
+  s.expected_shortfall_5_ci95 = {s.expected_shortfall_5 - half, s.expected_shortfall_5 + half};
+  s.accuracy = {false, sketch_.relative_error_bound(), rank_error};
+  return s;
+}
+
+}  // namespace mcrisk::statistics

@@ -1,0 +1,159 @@
+#include "mcrisk/statistics/quantile_sketch.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace mcrisk::statistics {
+
+QuantileSketch::QuantileSketch(int precision_bits)
+    : precision_bits_(precision_bits),
+      shift_(52 - precision_bits),
+      offset_mask_((std::size_t{1} << precision_bits) - 1),
+      pages_(kPageSlots),
+      min_(std::numeric_limits<double>::infinity()),
+      max_(-std::numeric_limits<double>::infinity()) {
+  if (precision_bits < 4 || precision_bits > 20) {
+    throw std::invalid_argument("quantile sketch precision must be 4 to 20 bits, not " + std::to_string(precision_bits));
+  }
+}
+
+QuantileSketch::QuantileSketch(const QuantileSketch& other) : QuantileSketch(other.precision_bits_) { merge(other); }
+
+QuantileSketch& QuantileSketch::operator=(const QuantileSketch& other) {
+  if (this != &other) {
+    QuantileSketch copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+QuantileSketch::~QuantileSketch() = default;
+
+std::uint64_t* QuantileSketch::allocate_page(std::size_t slot) {
+  pages_[slot] = std::make_unique<std::uint64_t[]>(offset_mask_ + 1);  // value-initialised: zero counts
+  return pages_[slot].get();
+}
+
+void QuantileSketch::merge(const QuantileSketch& other) {
+  if (other.precision_bits_ != precision_bits_) throw std::invalid_argument("merging quantile sketches of different precision");
+  for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
+    const std::uint64_t* from = other.pages_[slot].get();
+    if (from == nullptr) continue;
+    std::uint64_t* into = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
+    for (std::size_t i = 0; i <= offset_mask_; ++i) into[i] += from[i];
+  }
+  count_ += other.count_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+}
+
+double QuantileSketch::relative_error_bound() const { return std::ldexp(1.0, -precision_bits_); }
+
+std::size_t QuantileSketch::bytes() const {
+  std::size_t pages = 0;
+  for (const auto& page : pages_) pages += page ? 1 : 0;
+  return pages * (offset_mask_ + 1) * sizeof(std::uint64_t) + pages_.size() * sizeof(pages_[0]);
+}
+
+void QuantileSketch::bucket_bounds(std::int64_t key, double& low, double& high) const {
+  const auto value_of = [](std::uint64_t bits) {
+    double value = 0;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+  };
+  if (key >= 0) {
+    low = value_of(std::uint64_t(key) << shift_);
+    high = value_of(std::uint64_t(key + 1) << shift_);
+  } else {
+    const auto magnitude = std::uint64_t(-(key + 1));
+    low = -value_of((magnitude + 1) << shift_);
+    high = -value_of(magnitude << shift_);
+  }
+}
+
+template <typename Visit>
+void QuantileSketch::walk_smallest(std::uint64_t k, Visit visit) const {
+  std::uint64_t covered = 0;
+  for (std::size_t slot = 0; slot < pages_.size() && covered < k; ++slot) {
+    const std::uint64_t* page = pages_[slot].get();
+    if (page == nullptr) continue;
+    for (std::size_t offset = 0; offset <= offset_mask_ && covered < k; ++offset) {
+      const std::uint64_t in_bucket = page[offset];
+      if (in_bucket == 0) continue;
+      const std::int64_t key = (std::int64_t(slot) - kPageSlots / 2) * (std::int64_t{1} << precision_bits_) + std::int64_t(offset);
+      double low = 0, high = 0;
+      bucket_bounds(key, low, high);
+      // The bucket holding min (max) starts (ends) there: values never lie outside [min, max].
+      low = std::max(low, min_);
+      high = std::min(high, max_);
+      const std::uint64_t taken = std::min(in_bucket, k - covered);
+      covered += taken;
+      visit(low, high, in_bucket, taken, covered);
+    }
+  }
+}
+
+QuantileSketch::Located QuantileSketch::order_statistic(std::uint64_t k) const {
+  if (k < 1 || k > count_) throw std::out_of_range("order statistic " + std::to_string(k) + " of " + std::to_string(count_) + " values");
+  if (k == 1) return {min_, 0};
+  if (k == count_) return {max_, 0};
+  Located located;
+  walk_smallest(k, [&](double low, double high, std::uint64_t in_bucket, std::uint64_t taken, std::uint64_t covered) {
+    if (covered != k) return;
+    // The taken-th of in_bucket values, spread evenly over the bucket by rank.
+    located.value = low + (double(taken) - 0.5) / double(in_bucket) * (high - low);
+    located.bucket_count = in_bucket;
+  });
+  return located;
+}
+
+double QuantileSketch::sum_of_smallest(std::uint64_t k) const {
+  double sum = 0;
+  walk_smallest(k, [&](double low, double high, std::uint64_t in_bucket, std::uint64_t taken, std::uint64_t) {
+    // Sum over j = 1..taken of low + (j - 1/2) (high - low) / in_bucket.
+    const double r = double(taken);
+    sum += r * low + (high - low) * r * r / (2.0 * double(in_bucket));
+  });
+  return sum;
+}
+
+double QuantileSketch::squared_deviation_of_smallest(std::uint64_t k, double centre) const {
+  double sum = 0;
+  walk_smallest(k, [&](double low, double high, std::uint64_t in_bucket, std::uint64_t taken, std::uint64_t) {
+    // Sum over j = 1..taken of (a + (j - 1/2) h / c)^2 with a = low - centre, h = high - low, c = in_bucket.
+    const double a = low - centre, h = (high - low) / double(in_bucket), r = double(taken);
+    sum += r * a * a + a * h * r * r + h * h * r * (4 * r * r - 1) / 12.0;
+  });
+  return sum;
+}
+
+std::vector<std::pair<std::int64_t, std::uint64_t>> QuantileSketch::nonzero_buckets() const {
+  std::vector<std::pair<std::int64_t, std::uint64_t>> buckets;
+  for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
+    const std::uint64_t* page = pages_[slot].get();
+    if (page == nullptr) continue;
+    for (std::size_t offset = 0; offset <= offset_mask_; ++offset) {
+      if (page[offset] == 0) continue;
+      buckets.emplace_back((std::int64_t(slot) - kPageSlots / 2) * (std::int64_t{1} << precision_bits_) + std::int64_t(offset), page[offset]);
+    }
+  }
+  return buckets;
+}
+
+void QuantileSketch::add_bucket(std::int64_t key, std::uint64_t count) {
+  const std::size_t slot = page_slot(key);
+  if (slot >= pages_.size()) throw std::out_of_range("quantile sketch bucket key out of range");
+  std::uint64_t* page = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
+  page[std::size_t(key) & offset_mask_] += count;
+  count_ += count;
+  double low = 0, high = 0;
+  bucket_bounds(key, low, high);
+  min_ = std::min(min_, low);
+  max_ = std::max(max_, high);
+}
+
+}  // namespace mcrisk::statistics
