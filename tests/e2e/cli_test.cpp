@@ -134,6 +134,34 @@ TEST(Cli, SameSeedGivesIdenticalSummariesOnDifferentThreadCounts) {
   fs::remove_all(b);
 }
 
+TEST(Cli, StreamingStatisticsAreStatedAndIdenticalOnDifferentThreadCounts) {
+  const fs::path a = fresh_directory("stream_a"), b = fresh_directory("stream_b");
+  ASSERT_EQ(run_mcrisk("run " + kR1 + " -q --trials 20000 --statistics streaming --threads 1 --out " + a.string()).exit_code, 0);
+  ASSERT_EQ(run_mcrisk("run " + kR1 + " -q --trials 20000 --statistics streaming --threads 2 --out " + b.string()).exit_code, 0);
+  auto ja = read_json(a / "summary.json"), jb = read_json(b / "summary.json");
+  EXPECT_EQ(ja["options"], jb["options"]);
+  EXPECT_EQ(ja["comparisons"], jb["comparisons"]);
+  EXPECT_EQ(ja["statistics"]["mode"], "streaming");
+  EXPECT_EQ(ja["statistics"]["quantile_sketch"]["precision_bits"], 12);
+  EXPECT_GT(ja["statistics"]["quantile_sketch"]["max_rank_error"].get<double>(), 0.0);
+  const fs::path c = fresh_directory("exact");
+  ASSERT_EQ(run_mcrisk("run " + kR1 + " -q --trials 2000 --out " + c.string()).exit_code, 0);
+  EXPECT_EQ(read_json(c / "summary.json")["statistics"]["mode"], "exact");
+  for (const auto& dir : {a, b, c}) fs::remove_all(dir);
+}
+
+TEST(Cli, RunsBeyondTheMemoryCapAreRefusedBeforeTheyStart) {
+  const fs::path out = fresh_directory("memcap");
+  const auto refused = run_mcrisk("run " + kR1 + " -q --trials 50000000 --statistics exact --memory-limit 1 --out " + out.string());
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("GiB of memory, over the cap of 1.00 GiB"), std::string::npos) << refused.output;
+  EXPECT_FALSE(fs::exists(out / "summary.json"));
+  const auto streaming_refused = run_mcrisk("run " + kR1 + " -q --trials 1000 --statistics streaming --samples --out " + out.string());
+  EXPECT_NE(streaming_refused.exit_code, 0);
+  EXPECT_NE(streaming_refused.output.find("--samples and --report need every trial"), std::string::npos) << streaming_refused.output;
+  fs::remove_all(out);
+}
+
 TEST(Cli, ReplayPrintsDriversAndEachOptionsYears) {
   const auto result = run_mcrisk("replay " + kR1 + " --seed 3 --trial 17");
   EXPECT_EQ(result.exit_code, 0) << result.output;

@@ -102,7 +102,7 @@ RunAccumulator RunAccumulator::empty_like() const {
   return empty;
 }
 
-void RunAccumulator::check_finite(const simulation::TrialBlock& block, std::uint64_t first_trial) {
+bool RunAccumulator::check_finite(const simulation::TrialBlock& block, std::uint64_t first_trial) {
   const std::size_t n = block.size();
   // Fast path: a sum of everything is finite only if every term is (or nearly:
   // a finite overflow to infinity is then found, and dismissed, lane by lane below).
@@ -113,7 +113,7 @@ void RunAccumulator::check_finite(const simulation::TrialBlock& block, std::uint
       for (std::size_t t = 0; t < years_; ++t) sum += block.net(o, t, i) + block.gross(o, t, i);
     }
   }
-  if (std::isfinite(sum)) return;
+  if (std::isfinite(sum)) return true;
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t o = 0; o < options_count_; ++o) {
       const std::pair<const char*, double> outputs[] = {{"total net savings", block.total_net(o, i)},
@@ -124,22 +124,21 @@ void RunAccumulator::check_finite(const simulation::TrialBlock& block, std::uint
       for (const auto& [name, value] : outputs) {
         if (std::isfinite(value)) continue;
         if (first_trial + i < non_finite_.trial) non_finite_ = {first_trial + i, o, name};
-        return;
+        return false;
       }
       for (std::size_t t = 0; t < years_; ++t) {
         if (std::isfinite(block.net(o, t, i)) && std::isfinite(block.gross(o, t, i))) continue;
         if (first_trial + i < non_finite_.trial) non_finite_ = {first_trial + i, o, "net or gross savings in a year"};
-        return;
+        return false;
       }
     }
   }
+  return true;  // the sum overflowed, but every term is finite
 }
 
 void RunAccumulator::add_block(const simulation::TrialBlock& block, std::uint64_t first_trial) {
   const std::size_t n = block.size();
-  const NonFiniteTrial before = non_finite_;
-  check_finite(block, first_trial);
-  if (non_finite_.trial != before.trial) return;  // the run fails; its other figures are not needed
+  if (!check_finite(block, first_trial)) return;  // the run fails; its other figures are not needed
 
   // The first trials, kept for the driver ranking.
   FirstTrials& kept = *first_trials_;

@@ -97,7 +97,8 @@ class RunAccumulator {
     std::vector<std::vector<double>> components, totals;
   };
   void add_group(const simulation::TrialBlock& block, std::size_t begin, std::size_t end);
-  void check_finite(const simulation::TrialBlock& block, std::uint64_t first_trial);
+  //! False (and the first bad trial noted) if any output of the block is not finite.
+  bool check_finite(const simulation::TrialBlock& block, std::uint64_t first_trial);
 
   StreamingOptions settings_;
   std::size_t options_count_ = 0, years_ = 0, components_ = 0;

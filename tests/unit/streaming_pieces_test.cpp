@@ -1,0 +1,203 @@
+// The two pieces streaming statistics rest on: ExactSum (an order-free exact
+// sum of doubles) and QuantileSketch (a mergeable quantile sketch whose value
+// and rank errors are bounded and reported). Each claim of their headers is
+// checked against exact answers: sorted samples, integer arithmetic.
+
+#include "mcrisk/statistics/exact_sum.h"
+#include "mcrisk/statistics/quantile_sketch.h"
+
+#include <gtest/gtest.h>
+
+#include <Random123/philox.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <vector>
+
+namespace {
+
+using mcrisk::statistics::ExactSum;
+using mcrisk::statistics::QuantileSketch;
+
+// Deterministic uniforms in (0, 1) from Philox (no std:: distributions: their bits differ between libraries).
+std::vector<double> uniforms(std::size_t n, std::uint64_t key) {
+  r123::Philox4x64 generator;
+  std::vector<double> u;
+  for (std::uint64_t i = 0; u.size() < n; ++i) {
+    const auto block = generator({{i, 0, 0, 0}}, {{key, 0x5eed}});
+    for (auto word : block.v) u.push_back((double(word >> 11) + 0.5) * 0x1p-53);
+  }
+  u.resize(n);
+  return u;
+}
+
+// ---------------------------------------------------------------------------
+// ExactSum
+// ---------------------------------------------------------------------------
+
+TEST(ExactSum, CancellationThatDoubleArithmeticLoses) {
+  ExactSum sum;
+  for (double x : {1e16, 1.0, -1e16}) sum.add(x);
+  EXPECT_EQ(sum.value(), 1.0);  // (1e16 + 1) - 1e16 is 0 in double arithmetic
+  ExactSum tiny;
+  for (double x : {1e300, 1e-300, -1e300}) tiny.add(x);
+  EXPECT_EQ(tiny.value(), 1e-300);
+}
+
+TEST(ExactSum, SubnormalsAndExtremesAreExact) {
+  const double smallest = std::numeric_limits<double>::denorm_min(), largest = std::numeric_limits<double>::max();
+  ExactSum sum;
+  sum.add(smallest);
+  sum.add(smallest);
+  EXPECT_EQ(sum.value(), 2 * smallest);
+  ExactSum big;
+  big.add(largest);
+  big.add(-largest);
+  big.add(smallest);
+  EXPECT_EQ(big.value(), smallest);
+  ExactSum negative;
+  negative.add(-3.25);
+  negative.add(1.0);
+  EXPECT_EQ(negative.value(), -2.25);
+}
+
+TEST(ExactSum, AnyOrderAndGroupingGivesTheSameBits) {
+  // Values of mixed sign and magnitude, whose double sum depends on the order.
+  const auto u = uniforms(20000, 1);
+  std::vector<double> values;
+  for (std::size_t i = 0; i < u.size(); ++i) values.push_back((u[i] - 0.5) * std::pow(10.0, double(i % 13) - 3));
+  ExactSum forward, backward, grouped;
+  for (double v : values) forward.add(v);
+  for (auto it = values.rbegin(); it != values.rend(); ++it) backward.add(*it);
+  for (std::size_t start = 0; start < values.size(); start += 777) {
+    ExactSum part;
+    for (std::size_t i = start; i < std::min(values.size(), start + 777); ++i) part.add(values[i]);
+    grouped.merge(part);
+  }
+  EXPECT_TRUE(forward == backward);
+  EXPECT_TRUE(forward == grouped);
+  EXPECT_EQ(forward.value(), backward.value());
+  EXPECT_EQ(forward.value(), grouped.value());
+  // And the double sums in those orders do differ (the test would be vacuous otherwise).
+  const double naive_forward = std::accumulate(values.begin(), values.end(), 0.0);
+  const double naive_backward = std::accumulate(values.rbegin(), values.rend(), 0.0);
+  EXPECT_NE(naive_forward, naive_backward);
+  // Close to a long-double reference.
+  long double reference = 0;
+  for (double v : values) reference += v;
+  EXPECT_NEAR(forward.value(), double(reference), 1e-9 * std::abs(double(reference)) + 1e-6);
+}
+
+TEST(ExactSum, IntegersSumExactlyAndLimbsRoundTrip) {
+  ExactSum sum;
+  std::int64_t expected = 0;
+  for (std::int64_t k = -5000; k <= 7000; ++k) {
+    sum.add(double(k * 977));
+    expected += k * 977;
+  }
+  EXPECT_EQ(sum.value(), double(expected));
+  EXPECT_TRUE(ExactSum::from_limbs(sum.canonical_limbs()) == sum);
+  EXPECT_EQ(ExactSum::from_limbs(sum.canonical_limbs()).value(), sum.value());
+}
+
+TEST(ExactSum, RejectsNonFiniteValues) {
+  ExactSum sum;
+  EXPECT_THROW(sum.add(std::numeric_limits<double>::quiet_NaN()), std::domain_error);
+  EXPECT_THROW(sum.add(std::numeric_limits<double>::infinity()), std::domain_error);
+}
+
+// ---------------------------------------------------------------------------
+// QuantileSketch
+// ---------------------------------------------------------------------------
+
+// Samples with the shapes model outputs have: a skewed positive one, one that
+// straddles zero with a long lower tail, and a mixture with an atom-like cluster.
+std::vector<std::vector<double>> samples(std::size_t n) {
+  const auto u = uniforms(2 * n, 42);
+  std::vector<double> lognormal, straddling, mixture;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double z = std::sqrt(-2 * std::log(u[2 * i])) * std::cos(2 * M_PI * u[2 * i + 1]);
+    lognormal.push_back(750000 * std::exp(0.4 * z));
+    straddling.push_back(400000 + 350000 * z - (u[2 * i] < 0.1 ? 900000 * u[2 * i + 1] : 0));
+    mixture.push_back(u[2 * i] < 0.3 ? -1000.0 - u[2 * i + 1] : 1e6 * u[2 * i + 1] * u[2 * i + 1]);
+  }
+  return {lognormal, straddling, mixture};
+}
+
+TEST(QuantileSketch, EveryOrderStatisticWithinItsStatedValueAndRankError) {
+  for (auto& sample : samples(50000)) {
+    QuantileSketch sketch;
+    for (double x : sample) sketch.add(x);
+    std::vector<double> sorted = sample;
+    std::sort(sorted.begin(), sorted.end());
+    ASSERT_EQ(sketch.count(), sorted.size());
+    EXPECT_EQ(sketch.min(), sorted.front());
+    EXPECT_EQ(sketch.max(), sorted.back());
+    const double bound = sketch.relative_error_bound();
+    EXPECT_EQ(bound, 0x1p-12);
+    for (std::uint64_t k = 1; k <= sorted.size(); k += 97) {
+      const auto located = sketch.order_statistic(k);
+      const double exact = sorted[k - 1];
+      // Value error: within one bucket, whose width is at most 2^-12 of its values' magnitude.
+      EXPECT_LE(std::abs(located.value - exact), bound * std::abs(exact) + 1e-300) << "k " << k;
+      // Rank error: the reported value's rank among the sample is within the bucket's count of k.
+      const auto below = std::uint64_t(std::lower_bound(sorted.begin(), sorted.end(), located.value) - sorted.begin());
+      const auto through = std::uint64_t(std::upper_bound(sorted.begin(), sorted.end(), located.value) - sorted.begin());
+      EXPECT_LE(double(below), double(k) + double(located.bucket_count)) << "k " << k;
+      EXPECT_GE(double(through) + double(located.bucket_count), double(k)) << "k " << k;
+    }
+    EXPECT_EQ(sketch.order_statistic(1).value, sorted.front());
+    EXPECT_EQ(sketch.order_statistic(sorted.size()).value, sorted.back());
+  }
+}
+
+TEST(QuantileSketch, TailSumsCloseToExact) {
+  for (auto& sample : samples(40000)) {
+    QuantileSketch sketch;
+    for (double x : sample) sketch.add(x);
+    std::vector<double> sorted = sample;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::uint64_t k : {1ull, 17ull, 2000ull, 39999ull}) {
+      const double exact = std::accumulate(sorted.begin(), sorted.begin() + std::ptrdiff_t(k), 0.0);
+      double magnitude = 0;
+      for (std::uint64_t i = 0; i < k; ++i) magnitude += std::abs(sorted[i]);
+      EXPECT_LE(std::abs(sketch.sum_of_smallest(k) - exact), sketch.relative_error_bound() * magnitude + 1e-6) << "k " << k;
+    }
+  }
+}
+
+TEST(QuantileSketch, MergeInAnyOrderEqualsOneSketchOfEverything) {
+  const auto sample = samples(30000)[1];
+  QuantileSketch whole;
+  for (double x : sample) whole.add(x);
+  std::vector<QuantileSketch> parts(7);
+  for (std::size_t i = 0; i < sample.size(); ++i) parts[(i * 31) % parts.size()].add(sample[i]);
+  QuantileSketch forward, backward;
+  for (const auto& part : parts) forward.merge(part);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) backward.merge(*it);
+  EXPECT_EQ(forward.nonzero_buckets(), whole.nonzero_buckets());
+  EXPECT_EQ(backward.nonzero_buckets(), whole.nonzero_buckets());
+  for (std::uint64_t k : {1ull, 1500ull, 15000ull, 29999ull, 30000ull}) {
+    EXPECT_EQ(forward.order_statistic(k).value, whole.order_statistic(k).value);
+    EXPECT_EQ(backward.order_statistic(k).value, whole.order_statistic(k).value);
+  }
+}
+
+TEST(QuantileSketch, PrecisionIsAParameterWithLimits) {
+  QuantileSketch fine(16);
+  const auto sample = samples(20000)[0];
+  for (double x : sample) fine.add(x);
+  std::vector<double> sorted = sample;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_LE(std::abs(fine.order_statistic(10000).value - sorted[9999]), 0x1p-16 * sorted[9999]);
+  EXPECT_THROW(QuantileSketch(2), std::invalid_argument);
+  EXPECT_THROW(QuantileSketch(30), std::invalid_argument);
+  EXPECT_THROW((void)fine.order_statistic(0), std::out_of_range);
+  EXPECT_THROW((void)fine.order_statistic(20001), std::out_of_range);
+}
+
+}  // namespace
