@@ -14,6 +14,7 @@ QuantileSketch::QuantileSketch(int precision_bits)
       shift_(52 - precision_bits),
       offset_mask_((std::size_t{1} << precision_bits) - 1),
       pages_(kPageSlots),
+      page_counts_(kPageSlots, 0),
       min_(std::numeric_limits<double>::infinity()),
       max_(-std::numeric_limits<double>::infinity()) {
   if (precision_bits < 4 || precision_bits > 20) {
@@ -45,6 +46,7 @@ void QuantileSketch::merge(const QuantileSketch& other) {
     if (from == nullptr) continue;
     std::uint64_t* into = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
     for (std::size_t i = 0; i <= offset_mask_; ++i) into[i] += from[i];
+    page_counts_[slot] += other.page_counts_[slot];
   }
   count_ += other.count_;
   min_ = std::min(min_, other.min_);
@@ -76,11 +78,15 @@ void QuantileSketch::bucket_bounds(std::int64_t key, double& low, double& high) 
 }
 
 template <typename Visit>
-void QuantileSketch::walk_smallest(std::uint64_t k, Visit visit) const {
+void QuantileSketch::walk_smallest(std::uint64_t k, bool only_last, Visit visit) const {
   std::uint64_t covered = 0;
   for (std::size_t slot = 0; slot < pages_.size() && covered < k; ++slot) {
     const std::uint64_t* page = pages_[slot].get();
     if (page == nullptr) continue;
+    if (only_last && covered + page_counts_[slot] < k) {
+      covered += page_counts_[slot];  // the k-th value is on a later page
+      continue;
+    }
     for (std::size_t offset = 0; offset <= offset_mask_ && covered < k; ++offset) {
       const std::uint64_t in_bucket = page[offset];
       if (in_bucket == 0) continue;
@@ -102,7 +108,7 @@ QuantileSketch::Located QuantileSketch::order_statistic(std::uint64_t k) const {
   if (k == 1) return {min_, 0};
   if (k == count_) return {max_, 0};
   Located located;
-  walk_smallest(k, [&](double low, double high, std::uint64_t in_bucket, std::uint64_t taken, std::uint64_t covered) {
+  walk_smallest(k, true, [&](double low, double high, std::uint64_t in_bucket, std::uint64_t taken, std::uint64_t covered) {
     if (covered != k) return;
     // The taken-th of in_bucket values, spread evenly over the bucket by rank.
     located.value = low + (double(taken) - 0.5) / double(in_bucket) * (high - low);
@@ -113,7 +119,7 @@ QuantileSketch::Located QuantileSketch::order_statistic(std::uint64_t k) const {
 
 double QuantileSketch::sum_of_smallest(std::uint64_t k) const {
   double sum = 0;
-  walk_smallest(k, [&](double low, double high, std::uint64_t in_bucket, std::uint64_t taken, std::uint64_t) {
+  walk_smallest(k, false, [&](double low, double high, std::uint64_t in_bucket, std::uint64_t taken, std::uint64_t) {
     // Sum over j = 1..taken of low + (j - 1/2) (high - low) / in_bucket.
     const double r = double(taken);
     sum += r * low + (high - low) * r * r / (2.0 * double(in_bucket));
@@ -123,7 +129,7 @@ double QuantileSketch::sum_of_smallest(std::uint64_t k) const {
 
 double QuantileSketch::squared_deviation_of_smallest(std::uint64_t k, double centre) const {
   double sum = 0;
-  walk_smallest(k, [&](double low, double high, std::uint64_t in_bucket, std::uint64_t taken, std::uint64_t) {
+  walk_smallest(k, false, [&](double low, double high, std::uint64_t in_bucket, std::uint64_t taken, std::uint64_t) {
     // Sum over j = 1..taken of (a + (j - 1/2) h / c)^2 with a = low - centre, h = high - low, c = in_bucket.
     const double a = low - centre, h = (high - low) / double(in_bucket), r = double(taken);
     sum += r * a * a + a * h * r * r + h * h * r * (4 * r * r - 1) / 12.0;
@@ -149,6 +155,7 @@ void QuantileSketch::add_bucket(std::int64_t key, std::uint64_t count) {
   if (slot >= pages_.size()) throw std::out_of_range("quantile sketch bucket key out of range");
   std::uint64_t* page = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
   page[std::size_t(key) & offset_mask_] += count;
+  page_counts_[slot] += count;
   count_ += count;
   double low = 0, high = 0;
   bucket_bounds(key, low, high);

@@ -226,18 +226,17 @@ std::vector<double> probability_best(const std::vector<std::span<const double>>&
 
 std::vector<double> ranks(std::span<const double> values) {
   const std::size_t n = values.size();
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  // Ties are broken by index so the order (and the ranks) never depend on the sort's internals.
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return values[a] < values[b] || (values[a] == values[b] && a < b);
-  });
+  // (value, index) pairs sorted together: no indirection in the comparisons, and
+  // ties broken by index, so the order (and the ranks) never depend on the sort's internals.
+  std::vector<std::pair<double, std::size_t>> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = {values[i], i};
+  std::sort(order.begin(), order.end());
   std::vector<double> result(n);
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i;
-    while (j + 1 < n && values[order[j + 1]] == values[order[i]]) ++j;
+    while (j + 1 < n && order[j + 1].first == order[i].first) ++j;
     const double average = (double(i) + double(j)) / 2.0 + 1.0;
-    for (std::size_t k = i; k <= j; ++k) result[order[k]] = average;
+    for (std::size_t k = i; k <= j; ++k) result[order[k].second] = average;
     i = j + 1;
   }
   return result;

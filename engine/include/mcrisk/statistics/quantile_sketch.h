@@ -36,9 +36,11 @@ class QuantileSketch {
   //! Counts a finite value (non-finite values are the caller's to reject).
   void add(double value) {
     const std::int64_t key = key_of(value);
-    std::uint64_t* page = pages_[page_slot(key)].get();
-    if (page == nullptr) page = allocate_page(page_slot(key));
+    const std::size_t slot = page_slot(key);
+    std::uint64_t* page = pages_[slot].get();
+    if (page == nullptr) page = allocate_page(slot);
     ++page[std::size_t(key) & offset_mask_];
+    ++page_counts_[slot];
     ++count_;
     if (value < min_) min_ = value;
     if (value > max_) max_ = value;
@@ -87,15 +89,18 @@ class QuantileSketch {
   std::uint64_t* allocate_page(std::size_t slot);
   // [low, high): the values of bucket `key`.
   void bucket_bounds(std::int64_t key, double& low, double& high) const;
-  // Walks buckets in ascending order until k values are covered; calls visit(low, high, count_in_bucket, taken).
+  // Walks buckets in ascending order until k values are covered; calls
+  // visit(low, high, count_in_bucket, taken, covered) for each (only for the
+  // bucket holding the k-th value when only_last: whole pages below it are skipped).
   template <typename Visit>
-  void walk_smallest(std::uint64_t k, Visit visit) const;
+  void walk_smallest(std::uint64_t k, bool only_last, Visit visit) const;
 
   static constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;
   int precision_bits_;
   int shift_;
   std::size_t offset_mask_;
   std::vector<std::unique_ptr<std::uint64_t[]>> pages_;
+  std::vector<std::uint64_t> page_counts_;  // values per page, so queries skip whole pages
   std::uint64_t count_ = 0;
   double min_, max_;
 };
