@@ -281,7 +281,9 @@ int main(int argc, char** argv) {
   scenarios_command->add_option("--out,-o", out_dir, "Output directory (default: results/<config name>)");
 
   auto* sensitivity_command = app.add_subcommand(
-      "sensitivity", "What drives each option: tornado (drivers at their own P10 and P90) and rank correlations; writes DIR/sensitivity.json");
+      "sensitivity",
+      "What drives each option: tornado (drivers at their own P10 and P90), rank correlations, Sobol indices with bootstrap intervals "
+      "and switching values; writes DIR/sensitivity.json");
   sensitivity_command->add_option("config", config_path, "Model config (YAML)")->required();
   sensitivity_command->add_option("--trials,-n", trials, "Trials per run (default: the config's run.trials; 1 + 2 x drivers runs)")
       ->check(CLI::PositiveNumber);
@@ -290,7 +292,34 @@ int main(int argc, char** argv) {
   sensitivity_command->add_option("--out,-o", out_dir, "Output directory (default: results/<config name>)");
   bool with_sensitivity = false;
   run->add_flag("--sensitivity", with_sensitivity,
-                "Also run the tornado and rank correlations (1 + 2 x drivers more runs on the same trials) into summary.json's \"sensitivity\"");
+                "Also run the sensitivity analysis (tornado, rank correlations, Sobol indices, switching values; see `mcrisk sensitivity`) "
+                "into summary.json's \"sensitivity\"");
+  // The Sobol and switching-value settings, for `sensitivity` and `run --sensitivity` alike.
+  statistics::SensitivityOptions sensitivity_options;
+  bool no_sobol = false, no_switching = false;
+  std::optional<std::size_t> switching_trials;
+  for (auto* command : {sensitivity_command, run}) {
+    command->add_option("--sobol-trials", sensitivity_options.sobol_settings.trials,
+                        "Sobol indices: N rows of A and of B; costs N x (input groups + 2) model runs (default 16384)")
+        ->check(CLI::Range(std::size_t{2}, std::size_t{0xffffffffULL}));
+    command->add_option("--bootstrap", sensitivity_options.sobol_settings.bootstrap,
+                        "Sobol indices: bootstrap resamples for the 95% intervals (default 1000; 0: no intervals)");
+    command->add_flag("--no-sobol", no_sobol, "Skip the Sobol indices");
+    command->add_option("--switching-trials", switching_trials,
+                        "Switching values: trials per evaluation of expected NPV (default: the smaller of --trials and 20000)")
+        ->check(CLI::PositiveNumber);
+    command->add_flag("--no-switching", no_switching, "Skip the switching values");
+  }
+  // The options as the command line leaves them. Switching values take at most
+  // 20000 trials by default: with common random numbers the expected NPV is
+  // smooth in the percentile, and every grid point and refinement is a run.
+  const auto complete_sensitivity_options = [&](std::size_t run_trials) {
+    statistics::SensitivityOptions options = sensitivity_options;
+    options.sobol = !no_sobol;
+    options.switching = !no_switching;
+    options.switching_settings.trials = switching_trials.value_or(std::min<std::size_t>(run_trials, 20000));
+    return options;
+  };
 
   std::string report_dir;
   auto* report_command = app.add_subcommand(
@@ -355,8 +384,11 @@ int main(int argc, char** argv) {
       settings.trials = trials.value_or(loaded.model.run.trials);
       settings.seed = run_seed;
       settings.threads = threads;
-      spdlog::info("sensitivity: {} runs of {} trials, seed {}", 1 + 2 * loaded.model.drivers.size(), settings.trials, settings.seed);
-      const auto analysis = statistics::analyse_sensitivity(loaded.model, settings);
+      const auto options = complete_sensitivity_options(settings.trials);
+      spdlog::info("sensitivity: tornado {} runs of {} trials, seed {}", 1 + 2 * loaded.model.drivers.size(), settings.trials, settings.seed);
+      const auto start = std::chrono::steady_clock::now();
+      const auto analysis = statistics::analyse_sensitivity(loaded.model, settings, options);
+      spdlog::info("sensitivity took {:.1f} s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       report::write_sensitivity(analysis, loaded.model, directory);
       fmt::print("{}\n{}\nResults: {}\n", loaded.model.name, report::format_sensitivity_table(analysis, loaded.model.currency),
                  (directory / "sensitivity.json").string());
@@ -433,7 +465,8 @@ int main(int argc, char** argv) {
       if (!scenario_name.empty()) spdlog::warn("--sensitivity analyses the base case, not scenario {}", scenario_name);
       simulation::RunSettings sensitivity_settings = settings;
       sensitivity_settings.sampling = sampling::SamplingMethod::MonteCarlo;
-      const auto analysis = statistics::analyse_sensitivity(loaded.model, sensitivity_settings);
+      const auto options = complete_sensitivity_options(sensitivity_settings.trials);
+      const auto analysis = statistics::analyse_sensitivity(loaded.model, sensitivity_settings, options);
       report::write_summary(timed, directory, nlohmann::json{{"sensitivity", report::sensitivity_to_json(analysis)}});
       if (!quiet) fmt::print("{}\n", report::format_sensitivity_table(analysis, loaded.model.currency));
     } else {

@@ -31,6 +31,13 @@ std::size_t Model::dimension_count() const {
   return count;
 }
 
+double Model::component_quantile(std::size_t component, double p) const {
+  const DriverComponent& entry = components.at(component);
+  const Driver& driver = drivers.at(entry.driver);
+  if (driver.law == DriverLaw::Ar1) return driver.ar1.mean + driver.ar1.sd * standard_normal_quantile(p);
+  return driver.marginals.at(entry.element).quantile(p);
+}
+
 const IndexSet* Model::find_set(const std::string& set_name) const {
   for (const auto& set : sets)
     if (set.name == set_name) return &set;

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "mcrisk/report/sensitivity_tables.h"
 #include "mcrisk/util/atomic_file.h"
 
 namespace mcrisk::report {
@@ -325,7 +326,7 @@ json sensitivity_to_json(const statistics::SensitivityAnalysis& analysis) {
                               {"ranking", {{"by_mean", names("mean")}, {"by_P10", names("p10")}, {"by_expected_shortfall_5", names("es5")}}},
                               {"rank_correlations", correlations}};
   }
-  return {{"measure", "total_net"},
+  json sections = {{"measure", "total_net"},
           {"trials", analysis.trials},
           {"seed", analysis.seed},
           {"method",
@@ -335,6 +336,9 @@ json sensitivity_to_json(const statistics::SensitivityAnalysis& analysis) {
                        "run's total net with each driver component.",
                        analysis.low_level, analysis.high_level)},
           {"options", options}};
+  if (analysis.sobol) sections["sobol"] = sobol_to_json(*analysis.sobol);
+  if (analysis.switching) sections["switching_values"] = switching_to_json(*analysis.switching);
+  return sections;
 }
 
 void write_sensitivity(const statistics::SensitivityAnalysis& analysis, const model::Model& model, const std::filesystem::path& directory) {
@@ -368,6 +372,8 @@ std::string format_sensitivity_table(const statistics::SensitivityAnalysis& anal
     for (std::size_t i = 0; i < std::min<std::size_t>(by_p10.size(), 5); ++i) downside += (i ? ", " : "") + by_p10[i].driver;
     text += "  downside drivers (largest swing of P10 first): " + downside + "\n";
   }
+  if (analysis.sobol) text += format_sobol_table(*analysis.sobol);
+  if (analysis.switching) text += format_switching_table(*analysis.switching, currency);
   return text;
 }
 

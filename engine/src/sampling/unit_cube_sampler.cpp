@@ -5,6 +5,7 @@
 #include <Random123/uniform.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -76,6 +77,10 @@ UnitCubeSampler UnitCubeSampler::create(SamplingMethod method, std::uint64_t see
   throw std::invalid_argument("unknown sampling method");
 }
 
+UnitCubeSampler UnitCubeSampler::column_swap(const UnitCubeSampler& source, std::vector<bool> from_b) {
+  return UnitCubeSampler(ColumnSwapSampler(std::make_shared<const UnitCubeSampler>(source), std::move(from_b)), source.replicate_size());
+}
+
 void UnitCubeSampler::fill(std::uint64_t first_trial, std::size_t n, double* u, std::size_t stride) const {
   std::visit([&](const auto& sampler) { sampler.fill(first_trial, n, u, stride); }, sampler_);
 }
@@ -85,6 +90,7 @@ double UnitCubeSampler::uniform(std::uint64_t trial, std::size_t dimension) cons
 }
 
 SamplingMethod UnitCubeSampler::method() const {
+  if (const auto* swap = std::get_if<ColumnSwapSampler>(&sampler_)) return swap->source().method();
   if (std::holds_alternative<LatinHypercubeSampler>(sampler_)) return SamplingMethod::LatinHypercube;
   if (std::holds_alternative<SobolSampler>(sampler_)) return SamplingMethod::Sobol;
   return SamplingMethod::MonteCarlo;

@@ -146,13 +146,7 @@ class PlanCompiler {
 
   // The marginal of one component, as a percentile: AR(1) components are
   // N(mean, sd) whatever their place in the series (the series is stationary).
-  double component_percentile(std::size_t c, double level) const {
-    const model::DriverComponent& component = model_.components[c];
-    const model::Driver& driver = model_.drivers[component.driver];
-    const double p = level / 100.0;
-    if (driver.law == model::DriverLaw::Ar1) return driver.ar1.mean + driver.ar1.sd * model::standard_normal_quantile(p);
-    return driver.marginals[component.element].quantile(p);
-  }
+  double component_percentile(std::size_t c, double level) const { return model_.component_quantile(c, level / 100.0); }
 
   // Overrides of a component compose in order: a fix replaces the value, a
   // shift or scale then moves the fixed value; shifts and scales compose.

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <optional>
 #include <stdexcept>
+#include <string>
 
 #include "mcrisk/sampling/unit_cube_sampler.h"
 #include "mcrisk/simulation/trial_block.h"
@@ -39,9 +40,7 @@ TrialRecord record_lane(const EvaluationPlan& plan, const TrialBlock& block, std
   return record;
 }
 
-}  // namespace
-
-TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings) {
+TrialOutputs empty_outputs(const EvaluationPlan& plan, const RunSettings& settings) {
   TrialOutputs outputs;
   outputs.options = plan.option_count;
   outputs.years = plan.year_count;
@@ -52,15 +51,14 @@ TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings) {
   outputs.net_by_year.resize(plan.option_count * plan.year_count);
   outputs.gross_by_year.resize(plan.option_count * plan.year_count);
   outputs.drivers.resize(outputs.components);
-  extend(plan, settings, settings.trials, outputs);
   return outputs;
 }
 
-void for_each_block(const EvaluationPlan& plan, const RunSettings& settings, std::uint64_t first_trial, std::uint64_t end_trial,
-                    const std::function<void(const TrialBlock& block, std::uint64_t first_trial)>& consume) {
+void for_each_block_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& sampler, const RunSettings& settings,
+                       std::uint64_t first_trial, std::uint64_t end_trial,
+                       const std::function<void(const TrialBlock& block, std::uint64_t first_trial)>& consume) {
   if (end_trial < first_trial) throw std::invalid_argument("for_each_block: the end trial comes before the first");
   if (end_trial == first_trial) return;
-  const sampling::UnitCubeSampler sampler = make_sampler(plan, settings);
   const std::uint64_t block_size = std::max<std::size_t>(settings.block_size, 1);
   // Blocks are aligned to multiples of the block size: block b covers
   // [max(first, (base + b) S), min(end, (base + b + 1) S)).
@@ -96,7 +94,40 @@ void for_each_block(const EvaluationPlan& plan, const RunSettings& settings, std
   }
 }
 
+void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& sampler, const RunSettings& settings, std::size_t total_trials,
+               TrialOutputs& outputs);
+
+}  // namespace
+
+TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings) {
+  TrialOutputs outputs = empty_outputs(plan, settings);
+  extend(plan, settings, settings.trials, outputs);
+  return outputs;
+}
+
+TrialOutputs simulate(const EvaluationPlan& plan, const sampling::UnitCubeSampler& sampler, const RunSettings& settings) {
+  if (sampler.dimensions() != plan.dimension_count) {
+    throw std::invalid_argument("the sampler has " + std::to_string(sampler.dimensions()) + " dimensions; the plan needs " +
+                                std::to_string(plan.dimension_count));
+  }
+  TrialOutputs outputs = empty_outputs(plan, settings);
+  extend_on(plan, sampler, settings, settings.trials, outputs);
+  return outputs;
+}
+
 void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t total_trials, TrialOutputs& outputs) {
+  extend_on(plan, make_sampler(plan, settings), settings, total_trials, outputs);
+}
+
+void for_each_block(const EvaluationPlan& plan, const RunSettings& settings, std::uint64_t first_trial, std::uint64_t end_trial,
+                    const std::function<void(const TrialBlock& block, std::uint64_t first_trial)>& consume) {
+  for_each_block_on(plan, make_sampler(plan, settings), settings, first_trial, end_trial, consume);
+}
+
+namespace {
+
+void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& sampler, const RunSettings& settings, std::size_t total_trials,
+               TrialOutputs& outputs) {
   const std::size_t first_trial = outputs.trials;
   if (total_trials < first_trial) throw std::invalid_argument("a run can only be extended by more trials");
   for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
@@ -104,7 +135,8 @@ void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t
     for (Column& column : *columns) column.resize(total_trials);
   }
   outputs.trials = total_trials;
-  for_each_block(plan, settings, first_trial, total_trials, [&](const TrialBlock& block, std::uint64_t first) {
+
+  for_each_block_on(plan, sampler, settings, first_trial, total_trials, [&](const TrialBlock& block, std::uint64_t first) {
     const std::size_t n = block.size();
     // Each block writes only its own trials' positions: no ordering between blocks matters.
     const auto store = [&](Column& column, auto value_of) {
@@ -126,6 +158,8 @@ void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t
     }
   });
 }
+
+}  // namespace
 
 sampling::UnitCubeSampler make_sampler(const EvaluationPlan& plan, const RunSettings& settings) {
   return sampling::UnitCubeSampler::create(settings.sampling, settings.seed, plan.dimension_count,

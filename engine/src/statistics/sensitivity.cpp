@@ -35,7 +35,8 @@ std::vector<TornadoBar> ranked_by(std::vector<TornadoBar> bars, const std::strin
   return bars;
 }
 
-SensitivityAnalysis analyse_sensitivity(const model::Model& model, const simulation::RunSettings& settings, double low_level, double high_level) {
+SensitivityAnalysis analyse_sensitivity(const model::Model& model, const simulation::RunSettings& settings, const SensitivityOptions& options) {
+  const double low_level = options.low_level, high_level = options.high_level;
   SensitivityAnalysis analysis;
   analysis.trials = settings.trials;
   analysis.seed = settings.seed;
@@ -93,6 +94,8 @@ SensitivityAnalysis analyse_sensitivity(const model::Model& model, const simulat
     }
   }
   for (std::size_t o = 0; o < model.options.size(); ++o) analysis.options[o].tornado = ranked_by(std::move(bars[o]), "mean");
+  if (options.sobol) analysis.sobol = sobol_indices(model, settings, options.sobol_settings);
+  if (options.switching) analysis.switching = switching_values(model, settings, options.switching_settings);
   return analysis;
 }
 

@@ -16,4 +16,11 @@ model::Model load_model(const std::filesystem::path& file);
 //! Same, from text (file_name is used in error messages and in the model).
 model::Model load_model_from_text(const std::string& yaml_text, const std::string& file_name);
 
+//! Adds the scenarios of an overlay file (top-level `scenarios:` only, the same
+//! syntax as in a config) to a loaded model. Throws ConfigError with locations
+//! in the overlay.
+model::Model add_scenarios(model::Model model, const std::filesystem::path& file);
+//! Same, from text.
+model::Model add_scenarios_from_text(model::Model model, const std::string& yaml_text, const std::string& file_name);
+
 }  // namespace mcrisk::config

@@ -238,6 +238,10 @@ struct Model {
 
   //! Unit-cube dimensions: one per driver component, then the event uniforms.
   std::size_t dimension_count() const;
+  //! The quantile of a component's own marginal at probability p in (0,1). An
+  //! AR(1) component's marginal is N(mean, sd) wherever it is in the series
+  //! (the series is stationary).
+  double component_quantile(std::size_t component, double p) const;
   const IndexSet* find_set(const std::string& name) const;
   const Driver* find_driver(const std::string& name) const;
   std::optional<std::size_t> year_index(const std::string& label) const;

@@ -11,6 +11,7 @@
 // replicate means gives an honest standard error (Owen's replicated designs),
 // and a run grows by whole replicates. Independent (MC) points ignore M.
 
+#include "mcrisk/sampling/column_swap_sampler.h"
 #include "mcrisk/sampling/latin_hypercube_sampler.h"
 #include "mcrisk/sampling/sobol_sampler.h"
 
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace mcrisk::sampling {
 
@@ -54,19 +56,25 @@ class UnitCubeSampler {
   //! it (LHS: at most 2^32 - 1; Sobol: a power of two) or the dimensions
   //! (Sobol: at most SobolSampler::max_dimensions).
   static UnitCubeSampler create(SamplingMethod method, std::uint64_t seed, std::size_t dimensions, std::uint64_t replicate_size);
+  //! The points A (dimensions [0, d) of `source`) with the dimensions k where
+  //! from_b[k] taken from B (dimensions [d, 2d)): Saltelli's A_B^i for Sobol
+  //! indices (sampling/column_swap_sampler.h). d = from_b.size(); `source` must
+  //! have 2d dimensions (std::invalid_argument otherwise).
+  static UnitCubeSampler column_swap(const UnitCubeSampler& source, std::vector<bool> from_b);
 
   //! Fills u[d * stride + i] for trials first_trial + i, i < n, every dimension d.
   void fill(std::uint64_t first_trial, std::size_t n, double* u, std::size_t stride) const;
   //! The uniform of one (trial, dimension); equal to what fill() writes there.
   double uniform(std::uint64_t trial, std::size_t dimension) const;
 
+  //! The method that made the points (a column swap's: its source's).
   SamplingMethod method() const;
   //! M: trial k belongs to replicate k / M.
   std::uint64_t replicate_size() const { return replicate_size_; }
   std::size_t dimensions() const;
 
  private:
-  using Sampler = std::variant<IndependentSampler, LatinHypercubeSampler, SobolSampler>;
+  using Sampler = std::variant<IndependentSampler, LatinHypercubeSampler, SobolSampler, ColumnSwapSampler>;
   UnitCubeSampler(Sampler sampler, std::uint64_t replicate_size);
 
   Sampler sampler_;

@@ -68,6 +68,12 @@ void for_each_block(const EvaluationPlan& plan, const RunSettings& settings, std
 //! Runs settings.trials trials of the plan.
 TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings);
 
+//! Runs settings.trials trials of the plan on the points of `sampler` (e.g. a
+//! column swap for Sobol indices) instead of the settings' own sampler, whose
+//! seed, method and replicate size are then unused. Deterministic like simulate().
+//! Throws std::invalid_argument unless the sampler has the plan's dimensions.
+TrialOutputs simulate(const EvaluationPlan& plan, const sampling::UnitCubeSampler& sampler, const RunSettings& settings);
+
 //! Adds trials [outputs.trials, total_trials) to outputs: the result is the
 //! same, bit for bit, as simulate() with total_trials (used for --precision).
 void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t total_trials, TrialOutputs& outputs);

@@ -7,7 +7,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,17 +14,6 @@
 #include "mcrisk/model/model.h"
 #include "mcrisk/simulation/evaluation_plan.h"
 #include "mcrisk/simulation/simulator.h"
-
-namespace mcrisk::config {
-
-//! Adds the scenarios of an overlay file (top-level `scenarios:` only, the same
-//! syntax as in a config) to a loaded model. Throws ConfigError with locations
-//! in the overlay. (Defined in engine/src/config/model_loader.cpp.)
-model::Model add_scenarios(model::Model model, const std::filesystem::path& file);
-//! Same, from text.
-model::Model add_scenarios_from_text(model::Model model, const std::string& yaml_text, const std::string& file_name);
-
-}  // namespace mcrisk::config
 
 namespace mcrisk::statistics {
 

@@ -14,9 +14,15 @@
 // Held drivers keep their place in the Gaussian copula (their scores are drawn
 // and unused), so correlated drivers stay at their unconditional law: the
 // swing is the driver's direct effect, not its effect through its correlates.
+//
+// Beside the tornado: Sobol first-order and total indices per input group
+// (statistics/sobol_indices.h: how much of the variance each driver or event
+// explains, alone and with its interactions) and switching values
+// (statistics/switching_values.h: the driver value that would change the decision).
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +30,8 @@
 #include "mcrisk/simulation/simulator.h"
 #include "mcrisk/statistics/run_summary.h"
 #include "mcrisk/statistics/scenarios.h"
+#include "mcrisk/statistics/sobol_indices.h"
+#include "mcrisk/statistics/switching_values.h"
 
 namespace mcrisk::statistics {
 
@@ -46,17 +54,29 @@ struct OptionSensitivity {
   std::vector<DriverInfluence> rank_correlations; //!< every component, by |rho|, largest first
 };
 
+//! What to compute beside the tornado and rank correlations.
+struct SensitivityOptions {
+  double low_level = 10, high_level = 90;  //!< the tornado's percentiles
+  bool sobol = true;
+  SobolSettings sobol_settings{};
+  bool switching = true;
+  SwitchingSettings switching_settings{};
+};
+
 struct SensitivityAnalysis {
   std::size_t trials = 0;
   std::uint64_t seed = 0;
   double low_level = 10, high_level = 90;
   std::vector<OptionSensitivity> options;
+  std::optional<SobolAnalysis> sobol;          //!< unless switched off
+  std::optional<SwitchingAnalysis> switching;  //!< unless switched off
 };
 
-//! The tornado and rank correlations of every option's total net savings.
-//! Runs 1 + 2 x drivers simulations of settings.trials trials (deterministic).
-SensitivityAnalysis analyse_sensitivity(const model::Model& model, const simulation::RunSettings& settings, double low_level = 10,
-                                        double high_level = 90);
+//! The tornado and rank correlations of every option's total net savings
+//! (1 + 2 x drivers simulations of settings.trials trials), and unless switched
+//! off the Sobol indices and switching values. Deterministic: any thread count
+//! gives the same bits.
+SensitivityAnalysis analyse_sensitivity(const model::Model& model, const simulation::RunSettings& settings, const SensitivityOptions& options = {});
 
 //! The bars of one option ranked by |swing| of the mean, of P10 or of ES5 ("mean", "p10", "es5").
 std::vector<TornadoBar> ranked_by(std::vector<TornadoBar> bars, const std::string& measure);
