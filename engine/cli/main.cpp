@@ -27,6 +27,7 @@
 #include "mcrisk/statistics/scenarios.h"
 #include "mcrisk/statistics/sensitivity.h"
 #include "mcrisk/version.h"
+#include "run_interrupt.h"
 
 namespace {
 
@@ -236,7 +237,9 @@ int main(int argc, char** argv) {
   std::size_t max_trials = 10000000;
   bool quiet = false;
   auto* run = app.add_subcommand("run", "Run the Monte Carlo appraisal; print the summary and write DIR/summary.json and DIR/summary.csv");
-  run->add_option("config", config_path, "Model config (YAML)")->required();
+  run->add_option("config", config_path, "Model config (YAML); not with --resume");
+  std::string resume_dir;
+  run->add_option("--resume", resume_dir, "Finish the run interrupted (SIGINT, SIGTERM) in DIR from its checkpoint; results as if never interrupted");
   run->add_option("--trials,-n", trials, "Trials per option (default: the config's run.trials)")->check(CLI::PositiveNumber);
   run->add_option("--seed,-s", seed, "Seed (default: the config's run.seed)");
   run->add_option("--threads,-t", threads, "Worker threads (0 = all cores); results do not depend on it")->check(CLI::NonNegativeNumber);
@@ -348,6 +351,28 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("mcrisk: %l: %v");
 
   try {
+    // A resumed run takes its settings from the checkpoint; the config must be unchanged.
+    std::optional<statistics::RunCheckpoint> checkpoint;
+    cli::RunCommandOptions run_options{scenarios_file, replicates, write_samples, write_report, with_sensitivity, memory_limit_gib};
+    if (*run && !resume_dir.empty()) {
+      cli::refuse_options_with_resume(*run);
+      checkpoint = cli::read_checkpoint_to_resume(resume_dir, run_options);
+      config_path = checkpoint->config_file;
+      out_dir = resume_dir;
+      trials = std::size_t(checkpoint->trials_requested);
+      seed = checkpoint->seed;
+      sampling = checkpoint->sampling;
+      scenario_name = checkpoint->scenario;
+      statistics_mode = checkpoint->statistics_mode;
+      scenarios_file = run_options.scenarios_file;
+      replicates = run_options.replicates;
+      write_samples = run_options.samples;
+      write_report = run_options.report;
+      with_sensitivity = run_options.sensitivity;
+      memory_limit_gib = run_options.memory_limit_gib;
+    } else if (*run && config_path.empty()) {
+      throw std::invalid_argument("run needs a CONFIG (or --resume DIR to finish an interrupted run)");
+    }
     if (*report_command) {
       // The model comes from the config the run used, checked against the hash in summary.json.
       if (config_path.empty()) config_path = report::config_file_of_run(report_dir);
@@ -363,6 +388,7 @@ int main(int argc, char** argv) {
       require_scenario(model, scenario_name);
     }
     LoadedModel loaded = load(config_path, scenarios_file, scenario_name);
+    if (checkpoint) cli::require_same_config(*checkpoint, loaded.model);
     spdlog::info("{}: {} drivers ({} components), {} options, {} unit-cube dimensions, {} computed columns", config_path,
                  loaded.model.drivers.size(), loaded.model.components.size(), loaded.model.options.size(),
                  loaded.plan.dimension_count, loaded.plan.programs.size());
@@ -443,6 +469,15 @@ int main(int argc, char** argv) {
       request.precision = goal;
     }
     spdlog::info("running {} trials ({} sampling) with seed {}", settings.trials, sampling, settings.seed);
+    // SIGINT/SIGTERM stop the run between blocks with a checkpoint (not --precision runs: they end as before).
+    if (precision.empty()) settings.stop_requested = cli::install_stop_check();
+    if (checkpoint) {
+      request.resume = &*checkpoint;
+      settings.block_size = std::size_t(checkpoint->block_size);
+    } else if (std::filesystem::exists(statistics::checkpoint_path(directory))) {
+      spdlog::warn("{} holds the checkpoint of an interrupted run; this new run replaces it (`mcrisk run --resume {}` would have finished it)",
+                   directory.string(), directory.string());
+    }
 
     const auto start = std::chrono::steady_clock::now();
     statistics::RunInfo info;
@@ -452,6 +487,12 @@ int main(int argc, char** argv) {
     info.replicate_size = request.design.replicate_size;
     info.engine_version = kEngineVersion;
     statistics::Appraisal appraisal = statistics::appraise(loaded.model, plan, request, info);
+    cli::remove_stop_handlers();  // the steps after the checkpointed part end at once on a signal, as before
+    if (appraisal.interrupted) {
+      run_options = {scenarios_file, replicates, write_samples, write_report, with_sensitivity, memory_limit_gib};
+      return cli::finish_interrupted_run(appraisal, loaded.model, config_path, scenario_name, run_options, directory);
+    }
+    settings.stop_requested = nullptr;
     statistics::RunSummary& summary = appraisal.summary;
     settings.trials = summary.run.trials;
     if (!scenario_name.empty()) {
@@ -480,6 +521,7 @@ int main(int argc, char** argv) {
       const report::ReportFiles files = report::build_report(loaded.model, directory);
       fmt::print("Report: {}\nWorkbook: {}\n", files.html.string(), files.workbook.string());
     }
+    cli::remove_checkpoint(directory);
     return 0;
   } catch (const config::ConfigError& error) {
     spdlog::error("{}", error.what());

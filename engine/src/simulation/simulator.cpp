@@ -3,6 +3,7 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_group.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -69,7 +70,14 @@ void for_each_block_on(const EvaluationPlan& plan, const sampling::UnitCubeSampl
 
   const int concurrency = settings.threads > 0 ? settings.threads : tbb::this_task_arena::max_concurrency();
   tbb::task_arena arena(concurrency);
+  // An interrupted run stops between blocks: a block not yet started is skipped, and
+  // the loop is cancelled so that oneTBB deals out no more of them.
+  tbb::task_group_context context;
   auto run_block = [&](std::uint64_t b) {
+    if (settings.stop_requested && settings.stop_requested()) {
+      context.cancel_group_execution();
+      return;
+    }
     auto& slot = blocks.local();
     if (!slot) slot.emplace(plan, block_size);
     TrialBlock& block = *slot;
@@ -86,17 +94,31 @@ void for_each_block_on(const EvaluationPlan& plan, const sampling::UnitCubeSampl
   for (std::uint64_t begin = 0; begin < block_count; begin += chunk) {
     const std::uint64_t end = std::min(block_count, begin + chunk);
     arena.execute([&] {
-      tbb::parallel_for(tbb::blocked_range<std::uint64_t>(begin, end, 1), [&](const tbb::blocked_range<std::uint64_t>& range) {
-        for (std::uint64_t b = range.begin(); b != range.end(); ++b) run_block(b);
-      });
+      tbb::parallel_for(
+          tbb::blocked_range<std::uint64_t>(begin, end, 1),
+          [&](const tbb::blocked_range<std::uint64_t>& range) {
+            for (std::uint64_t b = range.begin(); b != range.end(); ++b) run_block(b);
+          },
+          context);
     });
     if (settings.progress) settings.progress(done.load(), end_trial);
+    if (context.is_group_execution_cancelled()) break;
   }
 }
 
 void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& sampler, const RunSettings& settings, std::size_t total_trials,
-               TrialOutputs& outputs);
+               TrialOutputs& outputs, const std::function<void(std::uint64_t first, std::size_t n)>& finished = {});
 
+}  // namespace
+
+// simulate() and extend() always run every trial asked for: only the stop-aware
+// calls (extend_until_stopped, for_each_block's consumers that track blocks) may stop early.
+namespace {
+RunSettings without_stop(const RunSettings& settings) {
+  RunSettings copy = settings;
+  copy.stop_requested = nullptr;
+  return copy;
+}
 }  // namespace
 
 TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings) {
@@ -111,12 +133,12 @@ TrialOutputs simulate(const EvaluationPlan& plan, const sampling::UnitCubeSample
                                 std::to_string(plan.dimension_count));
   }
   TrialOutputs outputs = empty_outputs(plan, settings);
-  extend_on(plan, sampler, settings, settings.trials, outputs);
+  extend_on(plan, sampler, without_stop(settings), settings.trials, outputs);
   return outputs;
 }
 
 void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t total_trials, TrialOutputs& outputs) {
-  extend_on(plan, make_sampler(plan, settings), settings, total_trials, outputs);
+  extend_on(plan, make_sampler(plan, settings), without_stop(settings), total_trials, outputs);
 }
 
 void for_each_block(const EvaluationPlan& plan, const RunSettings& settings, std::uint64_t first_trial, std::uint64_t end_trial,
@@ -127,7 +149,7 @@ void for_each_block(const EvaluationPlan& plan, const RunSettings& settings, std
 namespace {
 
 void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& sampler, const RunSettings& settings, std::size_t total_trials,
-               TrialOutputs& outputs) {
+               TrialOutputs& outputs, const std::function<void(std::uint64_t first, std::size_t n)>& finished) {
   const std::size_t first_trial = outputs.trials;
   if (total_trials < first_trial) throw std::invalid_argument("a run can only be extended by more trials");
   for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
@@ -156,10 +178,31 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
     for (std::size_t c = 0; c < outputs.components; ++c) {
       store(outputs.drivers[c], [&](std::size_t i) { return block.component(c, i); });
     }
+    if (finished) finished(first, n);
   });
 }
 
 }  // namespace
+
+std::size_t extend_until_stopped(const EvaluationPlan& plan, const RunSettings& settings, std::size_t total_trials, TrialOutputs& outputs) {
+  const std::size_t first_trial = outputs.trials;
+  if (total_trials <= first_trial) return outputs.trials;
+  const std::size_t block_size = std::max<std::size_t>(settings.block_size, 1);
+  const std::size_t base = first_trial / block_size;
+  std::vector<std::atomic<bool>> finished((total_trials + block_size - 1) / block_size - base);
+  extend_on(plan, make_sampler(plan, settings), settings, total_trials, outputs,
+            [&](std::uint64_t first, std::size_t) { finished[std::size_t(first) / block_size - base].store(true, std::memory_order_relaxed); });
+  // Only a prefix counts as done, so the stop point does not depend on which blocks the threads happened to finish.
+  const auto unfinished = std::find_if(finished.begin(), finished.end(), [](const std::atomic<bool>& f) { return !f.load(); });
+  if (unfinished == finished.end()) return outputs.trials;
+  const std::size_t prefix = std::max(first_trial, (base + std::size_t(unfinished - finished.begin())) * block_size);
+  for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
+                        &outputs.net_by_year, &outputs.gross_by_year, &outputs.drivers}) {
+    for (Column& column : *columns) column.resize(prefix);
+  }
+  outputs.trials = prefix;
+  return prefix;
+}
 
 sampling::UnitCubeSampler make_sampler(const EvaluationPlan& plan, const RunSettings& settings) {
   return sampling::UnitCubeSampler::create(settings.sampling, settings.seed, plan.dimension_count,

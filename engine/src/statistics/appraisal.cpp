@@ -56,19 +56,84 @@ std::optional<simulation::EvaluationPlan> optimism_bias_plan(const model::Model&
   return simulation::EvaluationPlan::compile(model, adjustments);
 }
 
+// The checkpoint fields an appraisal knows (the caller adds the config, scenario and command options).
+RunCheckpoint checkpoint_of(const AppraisalRequest& request, const char* mode, TrialRanges done, std::vector<std::uint8_t> state) {
+  RunCheckpoint checkpoint;
+  checkpoint.seed = request.settings.seed;
+  checkpoint.trials_requested = request.settings.trials;
+  checkpoint.sampling = sampling::to_string(request.settings.sampling);
+  checkpoint.replicate_size = request.design.replicate_size;
+  checkpoint.statistics_mode = mode;
+  checkpoint.block_size = request.settings.block_size;
+  checkpoint.done = std::move(done);
+  checkpoint.state = std::move(state);
+  return checkpoint;
+}
+
+// Trials [0, trials) not in done (both sorted).
+TrialRanges missing_trials(const TrialRanges& done, std::uint64_t trials) {
+  TrialRanges missing;
+  std::uint64_t next = 0;
+  for (const auto& [begin, end] : done) {
+    if (begin > next) missing.emplace_back(next, begin);
+    next = std::max(next, end);
+  }
+  if (next < trials) missing.emplace_back(next, trials);
+  return missing;
+}
+
+// The outputs of trials [0, trials) (copied: the checkpoint keeps the rest).
+simulation::TrialOutputs first_trials_of(const simulation::TrialOutputs& outputs, std::size_t trials) {
+  simulation::TrialOutputs prefix = outputs;
+  for (auto* columns : {&prefix.total_net, &prefix.npv, &prefix.npv_green_book, &prefix.pv_benefits, &prefix.pv_costs, &prefix.net_by_year,
+                        &prefix.gross_by_year, &prefix.drivers}) {
+    for (simulation::Column& column : *columns) column.resize(trials);
+  }
+  prefix.trials = trials;
+  return prefix;
+}
+
 Appraisal appraise_exact(const model::Model& model, const simulation::EvaluationPlan& plan, const AppraisalRequest& request, RunInfo info) {
   simulation::RunSettings settings = request.settings;
   simulation::TrialOutputs outputs;
   std::optional<ConvergenceTrace> convergence;
+  bool interrupted = false;
   if (request.precision) {
+    settings.stop_requested = nullptr;  // --precision runs are not checkpointed (the caller does not ask them to stop)
     convergence = run_to_precision(model, plan, settings, *request.precision, request.design, outputs);
     settings.trials = outputs.trials;
   } else {
-    outputs = simulation::simulate(plan, settings);
+    if (request.resume) {
+      const TrialRanges& done = request.resume->done;
+      if (done.size() > 1 || (!done.empty() && done.front().first != 0)) {
+        throw std::runtime_error("an exact-mode checkpoint holds a prefix of the trials; this one does not (damaged?)");
+      }
+      outputs = decode_outputs(request.resume->state, plan, request.resume->trials_done());
+    } else {
+      simulation::RunSettings none = settings;
+      none.trials = 0;
+      outputs = simulation::simulate(plan, none);  // no trials yet, the run's columns
+    }
+    interrupted = simulation::extend_until_stopped(plan, settings, settings.trials, outputs) < settings.trials;
   }
   require_finite(model, outputs);
-  info.trials = outputs.trials;
   Appraisal appraisal;
+  if (interrupted) {
+    // A partial summary of the trials done, in whole replicates for lhs and sobol (their intervals need two or more).
+    const std::size_t replicate = request.design.replicate_size;
+    std::size_t summarised = replicate > 0 ? outputs.trials / replicate * replicate : outputs.trials;
+    if (summarised < 2 * std::max<std::size_t>(replicate, 1)) summarised = 0;
+    appraisal.interrupted = checkpoint_of(request, "exact", outputs.trials > 0 ? TrialRanges{{0, outputs.trials}} : TrialRanges{},
+                                          encode_outputs(outputs));
+    appraisal.summarised = summarised > 0;
+    if (appraisal.summarised) {
+      info.trials = summarised;
+      appraisal.summary = summarise_run(model, plan, summarised == outputs.trials ? outputs : first_trials_of(outputs, summarised), info);
+      appraisal.summary.statistics.ranking_trials = summarised;
+    }
+    return appraisal;
+  }
+  info.trials = outputs.trials;
   appraisal.summary = summarise_run(model, plan, outputs, info);
   appraisal.summary.convergence = convergence;
   appraisal.summary.statistics.ranking_trials = outputs.trials;
@@ -78,7 +143,15 @@ Appraisal appraise_exact(const model::Model& model, const simulation::Evaluation
     simulation::RunSettings adjusted_settings = settings;
     adjusted_settings.keep_driver_samples = false;
     adjusted_settings.progress = nullptr;
-    const auto adjusted = simulation::simulate(*biased, adjusted_settings);
+    simulation::RunSettings none = adjusted_settings;
+    none.trials = 0;
+    simulation::TrialOutputs adjusted = simulation::simulate(*biased, none);
+    if (simulation::extend_until_stopped(*biased, adjusted_settings, settings.trials, adjusted) < settings.trials) {
+      // Interrupted in the optimism-bias pass: the main trials are all done and kept; the pass runs again on resume.
+      appraisal.interrupted = checkpoint_of(request, "exact", {{0, outputs.trials}}, encode_outputs(outputs));
+      appraisal.outputs = std::move(outputs);
+      return appraisal;
+    }
     require_finite(model, adjusted);
     appraisal.summary.optimism_bias = model.optimism_bias;
     appraisal.summary.optimism_bias_adjusted = summarise_options(model, *biased, adjusted, request.design);
@@ -105,6 +178,16 @@ Appraisal appraise_streaming(const model::Model& model, const simulation::Evalua
                              RunInfo info) {
   RunAccumulator accumulator(model, plan, request.streaming);
   std::optional<ConvergenceTrace> convergence;
+  TrialRanges done;
+  if (request.resume) {
+    accumulator.restore(request.resume->state);
+    done = request.resume->done;
+    if (accumulator.trials() != request.resume->trials_done()) {
+      throw std::runtime_error(fmt::format("the checkpoint's state holds {} trials but its record of done trials says {} (damaged?)",
+                                           accumulator.trials(), request.resume->trials_done()));
+    }
+  }
+  bool interrupted = false;
   if (request.precision) {
     PrecisionGoal goal = *request.precision;
     // Rounds end on whole summation groups, so a round continues the run exactly as one longer run would.
@@ -114,9 +197,25 @@ Appraisal appraise_streaming(const model::Model& model, const simulation::Evalua
         [&](std::size_t total) { accumulate(plan, request.settings, total, accumulator); },
         [&](std::size_t o, std::span<const double> levels) { return accumulator.total_net(o).summary(levels); });
   } else {
-    accumulate(plan, request.settings, request.settings.trials, accumulator);
+    // Only the trials not yet done: on resume, the blocks the interrupted run had not finished, in whatever pattern.
+    const TrialRanges finished = accumulate_ranges(plan, request.settings, missing_trials(done, request.settings.trials), accumulator);
+    TrialRanges all = done;
+    all.insert(all.end(), finished.begin(), finished.end());
+    std::sort(all.begin(), all.end());
+    done.clear();
+    for (const auto& [begin, end] : all) {
+      if (!done.empty() && done.back().second == begin) done.back().second = end;
+      else done.emplace_back(begin, end);
+    }
+    interrupted = missing_trials(done, request.settings.trials).size() > 0;
   }
   info.trials = std::size_t(accumulator.trials());
+  if (interrupted && accumulator.trials() == 0) {
+    Appraisal appraisal;
+    appraisal.interrupted = checkpoint_of(request, "streaming", done, accumulator.serialize());
+    appraisal.summarised = false;
+    return appraisal;
+  }
   Appraisal appraisal;
   RunSummary& summary = appraisal.summary;
   summary.model_name = model.name;
@@ -133,16 +232,23 @@ Appraisal appraise_streaming(const model::Model& model, const simulation::Evalua
   summary.statistics.mode = "streaming";
   summary.statistics.sketch_precision_bits = request.streaming.precision_bits;
   summary.statistics.sum_group = request.streaming.sum_group;
-  summary.statistics.ranking_trials = std::size_t(std::min<std::uint64_t>(accumulator.trials(), request.streaming.ranking_trials));
-  if (const auto biased = optimism_bias_plan(model, request)) {
+  summary.statistics.ranking_trials = accumulator.ranking_trials_held();
+  if (interrupted) {
+    appraisal.interrupted = checkpoint_of(request, "streaming", done, accumulator.serialize());
+  } else if (const auto biased = optimism_bias_plan(model, request)) {
     simulation::RunSettings adjusted_settings = request.settings;
     adjusted_settings.progress = nullptr;
     StreamingOptions options = request.streaming;
     options.ranking_trials = 0;  // the adjusted options report no driver ranking, as in exact mode
     RunAccumulator adjusted(model, *biased, options);
-    accumulate(*biased, adjusted_settings, accumulator.trials(), adjusted);
-    summary.optimism_bias = model.optimism_bias;
-    summary.optimism_bias_adjusted = adjusted.summarise_options(model);
+    const TrialRanges adjusted_done = accumulate_ranges(*biased, adjusted_settings, {{0, accumulator.trials()}}, adjusted);
+    if (adjusted_done != TrialRanges{{0, accumulator.trials()}}) {
+      // Interrupted in the optimism-bias pass: the main trials are all done and kept; the pass runs again on resume.
+      appraisal.interrupted = checkpoint_of(request, "streaming", done, accumulator.serialize());
+    } else {
+      summary.optimism_bias = model.optimism_bias;
+      summary.optimism_bias_adjusted = adjusted.summarise_options(model);
+    }
   }
   note_accuracy(summary.statistics, summary.options, summary.comparisons);
   spdlog::info("streaming statistics: {:.1f} MB of accumulators; worst percentile rank error {:.2e}, value error <= {:.1e} relative",

@@ -37,8 +37,6 @@ Probability wilson_probability(std::uint64_t hits, std::uint64_t n) {
 // A finite shift near the centre: the planned value when it is finite.
 double shift_from(double planned) { return std::isfinite(planned) ? planned : 0.0; }
 
-using TrialRanges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
-
 // Adds [begin, end) to sorted, disjoint ranges, joining neighbours. A trial
 // held twice would be counted twice: that is a caller's error, never merged over.
 void add_range(TrialRanges& ranges, std::uint64_t begin, std::uint64_t end) {
@@ -304,6 +302,12 @@ std::size_t RunAccumulator::bytes() const {
   return total;
 }
 
+std::size_t RunAccumulator::ranking_trials_held() const {
+  // A whole run holds [0, min(trials, capacity)); an interrupted one may hold blocks with gaps between them.
+  const std::uint64_t prefix = !first_filled_.empty() && first_filled_.front().first == 0 ? first_filled_.front().second : 0;
+  return std::size_t(std::min({trials_, std::uint64_t(first_trials_->capacity), prefix}));
+}
+
 void RunAccumulator::copy_first_trials(const RunAccumulator& other) {
   if (other.first_filled_.empty()) return;
   FirstTrials& kept = *first_trials_;
@@ -519,10 +523,7 @@ void RunAccumulator::restore(std::span<const std::uint8_t> bytes) {
 
 std::vector<OptionSummary> RunAccumulator::summarise_options(const model::Model& model) const {
   if (trials_ == 0) throw std::invalid_argument("summary of a run with no trials");
-  const std::size_t ranked = std::size_t(std::min<std::uint64_t>(trials_, first_trials_->capacity));
-  if (ranked > 0 && (first_filled_.empty() || first_filled_.front().first != 0 || first_filled_.front().second < ranked)) {
-    throw std::logic_error(fmt::format("the driver ranking needs the first {} trials' values, which this accumulator does not hold", ranked));
-  }
+  const std::size_t ranked = ranking_trials_held();
   std::vector<std::span<const double>> components, totals;
   for (const auto& column : first_trials_->components) components.emplace_back(column.data(), ranked);
   for (const auto& column : first_trials_->totals) totals.emplace_back(column.data(), ranked);
@@ -573,21 +574,49 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
                 RunAccumulator& into) {
   const std::uint64_t first = into.trials();
   if (end_trial <= first) return;
+  simulation::RunSettings uninterrupted = settings;
+  uninterrupted.stop_requested = nullptr;
+  accumulate_ranges(plan, uninterrupted, {{first, end_trial}}, into);
+}
+
+TrialRanges accumulate_ranges(const simulation::EvaluationPlan& plan, const simulation::RunSettings& settings, const TrialRanges& ranges,
+                              RunAccumulator& into) {
+  TrialRanges finished;
+  if (ranges.empty()) return finished;
   const std::size_t group = into.options().sum_group;
   simulation::RunSettings blocks = settings;
   blocks.block_size = (std::max<std::size_t>(settings.block_size, 1) + group - 1) / group * group;
-  if (first % group != 0) {
-    // A group split between two calls would be summed as two: results would then depend on how the run was cut.
-    throw std::invalid_argument(fmt::format("streaming statistics continue a run only at a multiple of {} trials (not {})", group, first));
+  for (const auto& [first, end] : ranges) {
+    if (first % group != 0) {
+      // A group split between two calls would be summed as two: results would then depend on how the run was cut.
+      throw std::invalid_argument(fmt::format("streaming statistics continue a run only at a multiple of {} trials (not {})", group, first));
+    }
   }
-  into.reserve_first_trials(end_trial);
+  into.reserve_first_trials(ranges.back().second);
   tbb::enumerable_thread_specific<RunAccumulator> per_thread([&] { return into.empty_like(); });
-  simulation::for_each_block(plan, blocks, first, end_trial,
-                             [&](const simulation::TrialBlock& block, std::uint64_t first_trial) { per_thread.local().add_block(block, first_trial); });
+  tbb::enumerable_thread_specific<TrialRanges> per_thread_finished;
+  for (const auto& [first, end] : ranges) {
+    simulation::for_each_block(plan, blocks, first, end, [&](const simulation::TrialBlock& block, std::uint64_t first_trial) {
+      per_thread.local().add_block(block, first_trial);
+      per_thread_finished.local().emplace_back(first_trial, first_trial + block.size());
+    });
+    if (settings.stop_requested && settings.stop_requested()) break;
+  }
   for (const RunAccumulator& part : per_thread) into.merge(part);
+  TrialRanges blocks_done;
+  for (const TrialRanges& part : per_thread_finished) blocks_done.insert(blocks_done.end(), part.begin(), part.end());
+  std::sort(blocks_done.begin(), blocks_done.end());
+  for (const auto& [begin, end] : blocks_done) {
+    if (!finished.empty() && finished.back().second == begin) {
+      finished.back().second = end;
+    } else {
+      finished.emplace_back(begin, end);
+    }
+  }
   if (into.first_non_finite().found()) {
     throw NonFiniteOutputError(into.first_non_finite(), into.option_id(into.first_non_finite().option));
   }
+  return finished;
 }
 
 }  // namespace mcrisk::statistics

@@ -26,6 +26,9 @@ struct RunSettings {
   std::size_t replicate_size = 1;
   //! Called now and then from the thread that started the run, with trials done so far.
   std::function<void(std::size_t done, std::size_t total)> progress;
+  //! Asked before each block (from any worker thread); once true, no further block starts and the
+  //! run returns after the blocks in flight (an interrupted run: see statistics/run_checkpoint.h).
+  std::function<bool()> stop_requested;
 };
 
 //! Per-trial values of one output, in trial order.
@@ -77,6 +80,11 @@ TrialOutputs simulate(const EvaluationPlan& plan, const sampling::UnitCubeSample
 //! Adds trials [outputs.trials, total_trials) to outputs: the result is the
 //! same, bit for bit, as simulate() with total_trials (used for --precision).
 void extend(const EvaluationPlan& plan, const RunSettings& settings, std::size_t total_trials, TrialOutputs& outputs);
+
+//! extend() that stops between blocks once settings.stop_requested() is true: keeps the longest
+//! finished prefix of whole blocks (later finished blocks are dropped: they are recomputed, to the
+//! same bits, when the run resumes) and returns outputs.trials (total_trials when not stopped).
+std::size_t extend_until_stopped(const EvaluationPlan& plan, const RunSettings& settings, std::size_t total_trials, TrialOutputs& outputs);
 
 //! The sampler a run with these settings uses.
 sampling::UnitCubeSampler make_sampler(const EvaluationPlan& plan, const RunSettings& settings);

@@ -14,6 +14,7 @@
 #include "mcrisk/simulation/simulator.h"
 #include "mcrisk/statistics/convergence.h"
 #include "mcrisk/statistics/run_accumulator.h"
+#include "mcrisk/statistics/run_checkpoint.h"
 #include "mcrisk/statistics/run_summary.h"
 
 namespace mcrisk::statistics {
@@ -36,6 +37,9 @@ struct AppraisalRequest {
   std::size_t exact_limit_bytes = std::size_t{256} << 20;  //!< automatic mode stores trials up to this
   const model::Scenario* scenario = nullptr;               //!< the run's scenario (for the optimism-bias plan)
   StreamingOptions streaming;
+  //! Continue this interrupted run (its stored state and done trials) instead of starting afresh;
+  //! the request must otherwise be the one the run was started with (mode, seed, trials, sampling).
+  const RunCheckpoint* resume = nullptr;
 };
 
 //! Estimated peak memory of a run in each mode (bytes).
@@ -52,6 +56,11 @@ StatisticsMode choose_mode(const model::Model& model, const simulation::Evaluati
 struct Appraisal {
   RunSummary summary;
   std::optional<simulation::TrialOutputs> outputs;  //!< exact mode only
+  //! Set when settings.stop_requested() stopped the run between blocks: the state to write to the
+  //! checkpoint (the caller adds the config, scenario and command options). `summary` then holds
+  //! the figures of the trials done so far (when `summarised`), a partial result.
+  std::optional<RunCheckpoint> interrupted;
+  bool summarised = true;
 };
 
 //! Runs and summarises. info describes the run (seed, threads, sampling ...);

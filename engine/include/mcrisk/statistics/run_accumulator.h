@@ -93,6 +93,9 @@ class RunAccumulator {
   //! Allocates the stored first trials for a run up to end_trial (before blocks are added in parallel).
   void reserve_first_trials(std::uint64_t end_trial);
   const std::string& option_id(std::size_t option) const { return option_ids_[option]; }
+  //! The trials the driver ranking reads: the first min(trials, ranking_trials) of a whole run; of an
+  //! interrupted run's partial summary, the stored trials before its first gap.
+  std::size_t ranking_trials_held() const;
   //! Bytes held (sketches, sums, the stored first trials).
   std::size_t bytes() const;
 
@@ -148,6 +151,16 @@ class RunAccumulator {
 //! trial's output is NaN or infinite, naming the first such trial.
 void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSettings& settings, std::uint64_t end_trial,
                 RunAccumulator& into);
+
+//! Trial ranges [begin, end), sorted, disjoint, adjacent ones joined.
+using TrialRanges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+
+//! Runs the trials of `ranges` (each starting at a multiple of the summation group) into `into`,
+//! like accumulate(), but stops between blocks once settings.stop_requested() is true. Returns the
+//! trials finished (whole blocks; all of `ranges` unless stopped): an interrupted run's exact
+//! record of what `into` holds, so that running the rest later gives the same bits as one run.
+TrialRanges accumulate_ranges(const simulation::EvaluationPlan& plan, const simulation::RunSettings& settings, const TrialRanges& ranges,
+                              RunAccumulator& into);
 
 //! A run failed because a trial produced a non-finite output.
 class NonFiniteOutputError : public std::runtime_error {
