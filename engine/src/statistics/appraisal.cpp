@@ -330,6 +330,20 @@ StatisticsMode choose_mode(const model::Model& model, const simulation::Evaluati
 
 Appraisal appraise(const model::Model& model, const simulation::EvaluationPlan& plan, const AppraisalRequest& request, RunInfo info) {
   const StatisticsMode mode = choose_mode(model, plan, request);
+  if (const RunCheckpoint* resume = request.resume) {
+    // The run must continue exactly as it was started, or the trials would not be the same trials.
+    const RunCheckpoint now = checkpoint_of(request, mode == StatisticsMode::Exact ? "exact" : "streaming", {}, {});
+    const std::pair<const char*, bool> same[] = {{"seed", now.seed == resume->seed},
+                                                 {"trials", now.trials_requested == resume->trials_requested},
+                                                 {"sampling", now.sampling == resume->sampling},
+                                                 {"replicate size", now.replicate_size == resume->replicate_size},
+                                                 {"statistics mode", now.statistics_mode == resume->statistics_mode},
+                                                 {"block size", now.block_size == resume->block_size}};
+    for (const auto& [what, equal] : same) {
+      if (!equal) throw std::invalid_argument(fmt::format("resuming with a different {} than the interrupted run's", what));
+    }
+    if (request.precision) throw std::invalid_argument("--precision runs are not checkpointed, so they cannot be resumed");
+  }
   const MemoryEstimate estimate = estimate_memory(model, plan, request);
   const std::size_t expected = mode == StatisticsMode::Exact ? estimate.exact_bytes : estimate.streaming_bytes;
   spdlog::info("statistics: {} (estimated peak memory {:.2f} GiB)", to_string(mode), gigabytes(expected));
