@@ -576,9 +576,8 @@ double Distribution::cdf(double x) const {
 
 double Distribution::mean() const {
   switch (family_) {
-    case DistributionFamily::Constant:
-      return a_;
-    case DistributionFamily::Normal:
+    case DistributionFamily::Constant:  // the value
+    case DistributionFamily::Normal:    // the mean
       return a_;
     case DistributionFamily::LogNormal:
       return a_ * std::exp(0.5 * b_ * b_);  // median e^(sigma^2/2)

@@ -915,7 +915,7 @@ class ProgramBuilder {
 
     // Fold by running the same interpreter on one lane, so folding never changes a bit.
     const std::span<const Instruction> tail = std::span<const Instruction>(program_).subspan(starts[0]);
-    double stack[3];
+    double stack[3] = {};  // zeroed: the analyser cannot see that an operation always has its operands pushed first
     double value = 0.0;
     run_program(tail, {}, 1, &value, stack);
     program_.resize(starts[0]);

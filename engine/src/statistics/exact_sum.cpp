@@ -33,7 +33,7 @@ void ExactSum::add(double value) {
   const std::uint64_t chunks[3] = {(mantissa << offset) & mask, (mantissa >> (kLimbBits - offset)) & mask,
                                    offset == 0 ? 0 : mantissa >> (2 * kLimbBits - offset)};
   const std::int64_t sign = value < 0 ? -1 : 1;
-  for (int k = 0; k < 3 && limb + k < kLimbs; ++k) limbs_[std::size_t(limb + k)] += sign * std::int64_t(chunks[k]);
+  for (int k = 0; k < 3 && limb + k < kLimbs; ++k) limbs_[std::size_t(limb) + std::size_t(k)] += sign * std::int64_t(chunks[k]);
   if (++pending_ >= kNormaliseEvery) normalise();
 }
 
