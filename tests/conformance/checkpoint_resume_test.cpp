@@ -13,8 +13,13 @@
 #include "mcrisk/config/model_loader.h"
 #include "mcrisk/simulation/evaluation_plan.h"
 #include "mcrisk/simulation/simulator.h"
+#include "mcrisk/report/summary_writer.h"
+#include "mcrisk/statistics/appraisal.h"
 #include "mcrisk/statistics/run_accumulator.h"
 #include "mcrisk/statistics/run_checkpoint.h"
+
+#include <fstream>
+#include <sstream>
 
 namespace {
 
@@ -133,6 +138,43 @@ TEST(CheckpointResume, CheckpointFileRoundTripsAndRefusesDamage) {
     EXPECT_NE(std::string(error.what()).find("damaged or truncated"), std::string::npos) << error.what();
   }
   std::filesystem::remove(file);
+}
+
+TEST(CheckpointResume, InterruptedInTheOptimismBiasPassResumesToTheSameSummary) {
+  // R1 with an optimism bias: the appraisal runs the trials twice, and a stop can land in the second pass.
+  std::ifstream file(std::string(MCRISK_SOURCE_DIR) + "/configs/triborough_2010.yaml");
+  std::ostringstream text;
+  text << file.rdbuf() << "\noptimism_bias: {cost_uplift: 0.2, benefit_delay_months: 6, rationale: test}\n";
+  const model::Model model = config::load_model_from_text(text.str(), "r1_with_bias.yaml");
+  ASSERT_TRUE(model.optimism_bias.has_value());
+  const auto plan = simulation::EvaluationPlan::compile(model);
+  const std::size_t trials = 20480;  // 80 blocks of 256
+  const auto without_run_metadata = [](const statistics::RunSummary& summary) {
+    nlohmann::json json = report::summary_to_json(summary);
+    json["run"].erase("threads");
+    json["statistics"].erase("memory_estimate_bytes");  // per thread
+    return json;
+  };
+  for (const auto mode : {statistics::StatisticsMode::Exact, statistics::StatisticsMode::Streaming}) {
+    statistics::AppraisalRequest request;
+    request.settings = settings(trials, 2);
+    request.mode = mode;
+    const auto whole = statistics::appraise(model, plan, request, {});
+    ASSERT_FALSE(whole.summary.optimism_bias_adjusted.empty());
+
+    statistics::AppraisalRequest stopping = request;
+    stopping.settings.stop_requested = stop_after(90);  // past the main pass's 80 blocks
+    auto interrupted = statistics::appraise(model, plan, stopping, {});
+    ASSERT_TRUE(interrupted.interrupted.has_value()) << statistics::to_string(mode);
+    EXPECT_EQ(interrupted.interrupted->done, (statistics::TrialRanges{{0, trials}}));  // the main pass is kept whole
+
+    statistics::AppraisalRequest resuming = request;
+    resuming.settings.threads = 1;
+    resuming.resume = &*interrupted.interrupted;
+    const auto resumed = statistics::appraise(model, plan, resuming, {});
+    EXPECT_FALSE(resumed.interrupted.has_value());
+    EXPECT_TRUE(without_run_metadata(resumed.summary) == without_run_metadata(whole.summary)) << statistics::to_string(mode);
+  }
 }
 
 }  // namespace
