@@ -116,7 +116,8 @@ RunComparison compare_runs(const RunRecord& a, const RunRecord& b) {
   setting("seed", optional_text(a.seed), optional_text(b.seed));
   setting("trials", optional_text(a.trials), optional_text(b.trials));
   setting("sampling", a.sampling, b.sampling);
-  setting("replicate_size", optional_text(a.replicate_size), optional_text(b.replicate_size));
+  const auto replicates = [](const RunRecord& run) { return run.replicate_size ? std::to_string(*run.replicate_size) : std::string("none (independent trials)"); };
+  setting("replicate_size", replicates(a), replicates(b));
   setting("statistics_mode", a.statistics_mode, b.statistics_mode);
   setting("engine_version", a.engine_version, b.engine_version);
   setting("engine_commit", a.engine_commit, b.engine_commit);
