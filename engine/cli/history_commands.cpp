@@ -5,8 +5,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <tbb/task_arena.h>
+
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "mcrisk/report/summary_writer.h"
 #include "mcrisk/store/run_comparison.h"
@@ -98,10 +101,10 @@ int show_history(const HistoryCommands& commands, const HistoryChoice& choice) {
     return 0;
   }
   fmt::print("Run history {} ({} run(s) shown, newest first)\n", history.path().string(), runs.size());
-  fmt::print("{:>5}  {:<20}  {:<6}  {:<9}  {:<24}  {:<20}  {:>10}  {:>9}  {:<5}  {:>3}  {:>8}  {:>10}  {:<12}\n", "id", "time (UTC)", "status",
+  fmt::print("{:>5}  {:<20}  {:<6}  {:<9}  {:<24}  {:<24}  {:>10}  {:>9}  {:<5}  {:>3}  {:>8}  {:>10}  {:<12}\n", "id", "time (UTC)", "status",
              "command", "config", "scenario", "seed", "trials", "samp", "thr", "wall s", "trials/s", "commit");
   for (const auto& run : runs) {
-    fmt::print("{:>5}  {:<20}  {:<6}  {:<9}  {:<24}  {:<20}  {:>10}  {:>9}  {:<5}  {:>3}  {:>8}  {:>10}  {:<12}\n", run.id, run.started_at, run.status,
+    fmt::print("{:>5}  {:<20}  {:<6}  {:<9}  {:<24}  {:<24}  {:>10}  {:>9}  {:<5}  {:>3}  {:>8}  {:>10}  {:<12}\n", run.id, run.started_at, run.status,
                run.command, std::filesystem::path(run.config_path).filename().string(), run.scenario.empty() ? "-" : run.scenario,
                optional_number(run.seed), optional_number(run.trials), run.sampling.empty() ? "-" : run.sampling,
                run.threads ? std::to_string(*run.threads) : "-", run.wall_seconds ? fmt::format("{:.2f}", *run.wall_seconds) : "-",
@@ -181,6 +184,42 @@ bool RunRecorder::record_success(const statistics::RunSummary& summary, const st
   run.config_text = store::read_config_text(run.config_path, run.config_sha256);
   if (run.config_text.empty()) spdlog::info("the config's text is not recorded ({} changed or unreadable); only its SHA-256 is", run.config_path);
   return record(std::move(run));
+}
+
+bool RunRecorder::record_scenarios(const statistics::ScenarioComparison& comparison, const std::filesystem::path& out_dir, int threads,
+                                   double wall_seconds) {
+  if (choice_.disabled) {
+    attempted_ = true;
+    return true;
+  }
+  const nlohmann::json document = report::scenarios_to_json(comparison);
+  const std::string config_text = store::read_config_text(comparison.config_file, comparison.config_sha256);
+  const double unknown = std::numeric_limits<double>::quiet_NaN();
+  bool ok = true;
+  const auto record_one = [&](const statistics::ScenarioResult& result, const nlohmann::json& entry) {
+    store::RunRecord run;
+    run.command = "scenarios";
+    run.config_path = comparison.config_file;
+    run.config_sha256 = comparison.config_sha256;
+    run.config_text = config_text;
+    run.scenario = result.name == "base" ? "" : result.name;
+    run.seed = comparison.seed;
+    run.trials = comparison.trials;
+    run.sampling = comparison.sampling;
+    run.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+    run.wall_seconds = wall_seconds;  // of the whole command, every scenario together
+    run.results_sha256 = store::sha256_hex(entry.dump());
+    run.summary_path = (out_dir / "scenarios.json").string();
+    for (const auto& option : result.options) {
+      const auto& f = option.figures;
+      run.options.push_back({option.option, f.mean, unknown, f.p10, unknown, unknown, f.p90, unknown, f.prob_loss, unknown,
+                             f.expected_shortfall_5, unknown});
+    }
+    ok = record(std::move(run)) && ok;
+  };
+  record_one(comparison.base, document["base"]);
+  for (std::size_t i = 0; i < comparison.scenarios.size(); ++i) record_one(comparison.scenarios[i], document["scenarios"][i]);
+  return ok;
 }
 
 bool RunRecorder::record_failure(store::RunRecord run, const std::string& error) {

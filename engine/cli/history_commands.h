@@ -11,6 +11,7 @@
 #include <string>
 
 #include "mcrisk/statistics/run_summary.h"
+#include "mcrisk/statistics/scenarios.h"
 #include "mcrisk/store/run_history.h"
 
 namespace mcrisk::cli {
@@ -35,6 +36,10 @@ class RunRecorder {
   //! A run that finished: its figures from the summary, written to out_dir/summary.json.
   bool record_success(const statistics::RunSummary& summary, const std::string& command, const std::string& scenario,
                       const std::filesystem::path& out_dir, const std::string& batch = "");
+  //! `mcrisk scenarios`: the base case and each scenario, one record each (no
+  //! standard errors: the command reports none, so compare gives no noise verdict).
+  bool record_scenarios(const statistics::ScenarioComparison& comparison, const std::filesystem::path& out_dir, int threads,
+                        double wall_seconds);
   //! A run that failed: what is known of it (config path, settings asked for) and why.
   bool record_failure(store::RunRecord run, const std::string& error);
   //! Whether this recorder has recorded (or tried to record) a run.

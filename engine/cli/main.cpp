@@ -324,6 +324,7 @@ int main(int argc, char** argv) {
   // The run history: --history/--no-history, and the batch, history and compare commands (history_commands.cpp).
   cli::HistoryChoice history;
   cli::add_history_options(*run, history);
+  cli::add_history_options(*scenarios_command, history);
   const auto history_commands = cli::add_history_commands(app, history);
 
   CLI11_PARSE(app, argc, argv);
@@ -336,9 +337,9 @@ int main(int argc, char** argv) {
   cli::RunRecorder recorder(history);
   // What is known of a `run` that failed, for its record in the history.
   const auto record_failed_run = [&](const std::string& error) {
-    if (!*run || recorder.attempted()) return;
+    if (!(*run || *scenarios_command) || recorder.attempted()) return;
     store::RunRecord failed;
-    failed.command = "run";
+    failed.command = *run ? "run" : "scenarios";
     failed.config_path = config_path;
     failed.scenario = scenario_name;
     failed.seed = seed;
@@ -407,10 +408,12 @@ int main(int argc, char** argv) {
       settings.seed = run_seed;
       settings.threads = threads;
       spdlog::info("running the base case and {} scenario(s), {} trials each, seed {}", chosen.size(), settings.trials, settings.seed);
+      const auto start = std::chrono::steady_clock::now();
       const auto comparison = statistics::compare_scenarios(loaded.model, settings, chosen);
+      const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       report::write_scenarios(comparison, directory);
       fmt::print("{}\nResults: {}\n", report::format_scenarios_table(comparison), (directory / "scenarios.json").string());
-      return 0;
+      return recorder.record_scenarios(comparison, directory, threads, wall_seconds) ? 0 : 1;
     }
     if (*replay) {
       fmt::print("{}\nTrial {} of seed {}\n\n", loaded.model.name, trial, run_seed);

@@ -152,6 +152,22 @@ TEST(HistoryCli, AHistoryThatCannotBeWrittenWarnsByDefaultAndFailsWhenChosen) {
   EXPECT_TRUE(fs::exists(folder / "b" / "summary.json"));
 }
 
+TEST(HistoryCli, ScenariosAreRecordedOnePerScenarioWithoutStandardErrors) {
+  const fs::path folder = fresh_directory("scenarios");
+  const std::string history = " --history " + (folder / "h.sqlite").string();
+  ASSERT_EQ(run_mcrisk("scenarios " + kR1 + " -n 1000 -s 4 --only deep_grant_cut -o " + (folder / "s").string() + history).exit_code, 0);
+  const auto listed = parse(run_mcrisk("history --json" + history));
+  ASSERT_EQ(listed["runs"].size(), 2u);
+  EXPECT_EQ(listed["runs"][0]["command"], "scenarios");
+  EXPECT_EQ(listed["runs"][0]["scenario"], "deep_grant_cut");
+  EXPECT_EQ(listed["runs"][1]["scenario"], "");
+  EXPECT_EQ(listed["runs"][1]["seed"], 4);
+  EXPECT_TRUE(listed["runs"][1]["options"][0]["mean_se"].is_null());  // unknown, not zero
+  const auto compared = run_mcrisk("compare 1 2" + history);
+  EXPECT_EQ(compared.exit_code, 0) << compared.output;
+  EXPECT_NE(compared.output.find("changed (no standard error to judge noise)"), std::string::npos) << compared.output;
+}
+
 TEST(CompareCli, SameSeedTwiceIsIdentical) {
   const fs::path folder = fresh_directory("same");
   const std::string history = " --history " + (folder / "h.sqlite").string();

@@ -55,6 +55,13 @@ TEST(RunComparison, IdenticalFiguresAndZeroErrors) {
   EXPECT_TRUE(figure(exact, "mean").beyond_noise);
 }
 
+TEST(RunComparison, UnknownStandardErrorsGiveNoVerdict) {
+  const auto comparison = store::compare_runs(run_with_mean(100, std::nan("")), run_with_mean(200, 3));
+  EXPECT_TRUE(std::isnan(figure(comparison, "mean").z));
+  EXPECT_FALSE(figure(comparison, "mean").beyond_noise);
+  EXPECT_TRUE(store::comparison_to_json(comparison, {}, {})["figures"][0]["z"].is_null());
+}
+
 TEST(RunComparison, OptionsInOnlyOneRunAreListed) {
   RunRecord a = run_with_mean(1, 1), b = run_with_mean(1, 1);
   b.options[0].option = "B";

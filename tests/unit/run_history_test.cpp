@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
@@ -105,6 +106,18 @@ TEST(RunHistory, RecordsARunAndReadsItBackExactly) {
   EXPECT_EQ(found->options[1].mean, 0.1 + 0.2);  // doubles kept to the bit
   EXPECT_EQ(found->options[1].mean_se, 1e-300);
   EXPECT_FALSE(history.find(id + 1));
+}
+
+TEST(RunHistory, UnknownFiguresAreStoredAsNullAndReadBackAsNaN) {
+  RunHistory history(fresh_database("unknown"));
+  RunRecord run = sample_run("configs/r1.yaml", 1);
+  run.options[0].mean_se = std::numeric_limits<double>::quiet_NaN();
+  run.options[0].prob_best = std::numeric_limits<double>::quiet_NaN();
+  const auto found = history.find(history.record(run));
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(std::isnan(found->options[0].mean_se));
+  EXPECT_TRUE(std::isnan(found->options[0].prob_best));
+  EXPECT_EQ(found->options[0].mean, 1.5);
 }
 
 TEST(RunHistory, RecordsAFailedRunWithWhatIsKnown) {

@@ -53,6 +53,7 @@ FigureChange change_of(const std::string& option, const std::string& measure, do
   change.identical = std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
   const double noise = std::sqrt(se_a * se_a + se_b * se_b);
   if (change.change == 0) change.z = 0;
+  else if (std::isnan(noise)) change.z = noise;  // a run without standard errors: no verdict on noise
   else if (noise > 0) change.z = change.change / noise;
   else change.z = std::copysign(std::numeric_limits<double>::infinity(), change.change);
   change.beyond_noise = std::abs(change.z) > kNoiseZ;
@@ -153,7 +154,7 @@ nlohmann::json comparison_to_json(const RunComparison& comparison, const RunReco
                        {"se_a", f.se_a},
                        {"se_b", f.se_b},
                        {"change", f.change},
-                       {"z", std::isfinite(f.z) ? json(f.z) : json(f.z > 0 ? "inf" : "-inf")},
+                       {"z", std::isnan(f.z) ? json(nullptr) : std::isfinite(f.z) ? json(f.z) : json(f.z > 0 ? "inf" : "-inf")},
                        {"identical", f.identical},
                        {"beyond_noise", f.beyond_noise}});
   }
@@ -188,7 +189,10 @@ std::string format_comparison(const RunComparison& comparison, const RunRecord& 
                       kNoiseZ);
   text += fmt::format("{:<10} {:<10} {:>14} {:>14} {:>14} {:>8}  {}\n", "option", "measure", "A", "B", "change", "z", "verdict");
   for (const auto& f : comparison.figures) {
-    const std::string verdict = f.identical ? "identical" : f.beyond_noise ? "CHANGED (beyond noise)" : "within noise";
+    const std::string verdict = f.identical          ? "identical"
+                                : std::isnan(f.z)    ? "changed (no standard error to judge noise)"
+                                : f.beyond_noise     ? "CHANGED (beyond noise)"
+                                                     : "within noise";
     const std::string change = f.measure == "prob_loss" ? fmt::format("{:+.4f}", f.change) : fmt::format("{:+.0f}", f.change);
     text += fmt::format("{:<10} {:<10} {:>14} {:>14} {:>14} {:>8.2f}  {}\n", f.option, f.measure, format_value(f.measure, f.a),
                         format_value(f.measure, f.b), change, f.z, verdict);

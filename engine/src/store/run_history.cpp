@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <ctime>
 #include <functional>
 #include <system_error>
@@ -53,16 +55,16 @@ CREATE TABLE option_results (
   position             INTEGER NOT NULL,
   option               TEXT NOT NULL,
   mean                 REAL NOT NULL,
-  mean_se              REAL NOT NULL,
+  mean_se              REAL,  -- NULL: unknown (scenarios runs report no standard errors)
   p10                  REAL NOT NULL,
-  p10_se               REAL NOT NULL,
-  p50                  REAL NOT NULL,
+  p10_se               REAL,
+  p50                  REAL,
   p90                  REAL NOT NULL,
-  p90_se               REAL NOT NULL,
+  p90_se               REAL,
   prob_loss            REAL NOT NULL,
-  prob_loss_se         REAL NOT NULL,
-  expected_shortfall_5 REAL NOT NULL,
-  prob_best            REAL NOT NULL,
+  prob_loss_se         REAL,
+  expected_shortfall_5 REAL,
+  prob_best            REAL,
   PRIMARY KEY (run_id, option)
 );
 CREATE TABLE nightly_runs (
@@ -342,7 +344,8 @@ std::int64_t RunHistory::record(const RunRecord& run) {
     int column = 4;
     for (double value : {option.mean, option.mean_se, option.p10, option.p10_se, option.p50, option.p90, option.p90_se, option.prob_loss,
                          option.prob_loss_se, option.expected_shortfall_5, option.prob_best}) {
-      figures.bind(column++, value);
+      if (std::isnan(value)) figures.bind(column++, std::optional<double>());  // unknown: NULL
+      else figures.bind(column++, value);
     }
     figures.step();
   }
@@ -363,7 +366,7 @@ std::vector<OptionFigures> read_figures(sqlite3* db, const std::filesystem::path
     option.option = statement.text(0);
     double* fields[] = {&option.mean, &option.mean_se, &option.p10, &option.p10_se, &option.p50, &option.p90,
                         &option.p90_se, &option.prob_loss, &option.prob_loss_se, &option.expected_shortfall_5, &option.prob_best};
-    for (int i = 0; i < 11; ++i) *fields[i] = statement.real(i + 1);
+    for (int i = 0; i < 11; ++i) *fields[i] = statement.is_null(i + 1) ? std::numeric_limits<double>::quiet_NaN() : statement.real(i + 1);
     figures.push_back(std::move(option));
   }
   return figures;

@@ -26,7 +26,7 @@ struct FigureChange {
   double a = 0, b = 0;
   double se_a = 0, se_b = 0;
   double change = 0;    //!< b - a
-  double z = 0;         //!< change / sqrt(se_a^2 + se_b^2); +-infinity when both SEs are 0 and the figures differ
+  double z = 0;         //!< change / sqrt(se_a^2 + se_b^2); +-infinity when both SEs are 0 and the figures differ; NaN when an SE is unknown
   bool identical = false;     //!< a and b have the same bits
   bool beyond_noise = false;  //!< |z| > kNoiseZ
 };

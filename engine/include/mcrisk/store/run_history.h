@@ -32,6 +32,8 @@ class HistoryError : public std::runtime_error {
 
 //! One option's headline statistics of total net savings and their standard
 //! errors (percentiles' and P(loss)'s from their 95% intervals: half-width / 1.96).
+//! NaN where a figure is unknown (stored as NULL): `scenarios` runs have no
+//! standard errors, P50 or P(best).
 struct OptionFigures {
   std::string option;
   double mean = 0, mean_se = 0;
