@@ -86,6 +86,7 @@ TEST(BatchCli, CarriesOnPastAFailingRunReportsEachAndExitsNonZero) {
   const fs::path summary = folder / "out" / "triborough_2010-s11-n2000-mc" / "summary.json";
   ASSERT_TRUE(fs::exists(summary));
   EXPECT_EQ(nlohmann::json::parse(read(summary))["run"]["seed"], 11);
+  EXPECT_FALSE(nlohmann::json::parse(read(summary))["run"]["engine_commit"].get<std::string>().empty());
   EXPECT_FALSE(fs::exists(folder / "out" / "triborough_2010-no_such_scenario-s11-n2000-mc" / "summary.json"));
 
   // Both are in the history, the failed one as failed, in the batch's label.
