@@ -26,6 +26,7 @@
 #include "mcrisk/statistics/run_summary.h"
 #include "mcrisk/statistics/scenarios.h"
 #include "mcrisk/statistics/sensitivity.h"
+#include "mcrisk/util/build_info.h"
 #include "mcrisk/version.h"
 #include "history_commands.h"
 #include "sampling_design.h"
@@ -193,7 +194,8 @@ class ProgressLine {
 
 int main(int argc, char** argv) {
   CLI::App app{"mcrisk: Monte Carlo risk appraisal of service delivery options"};
-  app.set_version_flag("--version", std::string("mcrisk ") + mcrisk::kEngineVersion);
+  app.set_version_flag("--version", std::string("mcrisk ") + mcrisk::kEngineVersion + " (commit " + mcrisk::util::engine_commit() + ", " +
+                                        mcrisk::util::build_type() + ", " + mcrisk::util::compiler() + ")");
   app.require_subcommand(1);
   app.fallthrough();  // --log-level may come after the subcommand too
   std::string log_level = "warn";

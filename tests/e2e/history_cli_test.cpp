@@ -134,9 +134,12 @@ TEST(HistoryCli, RunIsRecordedAndListedWithFilters) {
   ASSERT_EQ(r1_only["runs"].size(), 2u);
   EXPECT_EQ(r1_only["runs"][0]["seed"], 2);
   EXPECT_EQ(r1_only["runs"][0]["summary"], (folder / "b" / "summary.json").string());
-  // --no-history records nothing.
-  ASSERT_EQ(run_mcrisk("run " + kR1 + " -n 1000 -q --no-history -o " + (folder / "c").string()).exit_code, 0);
+  // --no-history records nothing, and recording changes no result: run 1 and this one are bit-identical.
+  ASSERT_EQ(run_mcrisk("run " + kR1 + " -n 1000 -s 1 -q --no-history -o " + (folder / "c").string()).exit_code, 0);
   EXPECT_EQ(parse(run_mcrisk("history --json" + history))["runs"].size(), 3u);
+  EXPECT_TRUE(parse(run_mcrisk("compare 1 " + (folder / "c").string() + " --json" + history))["results_identical"].get<bool>());
+  // --version names the engine's commit.
+  EXPECT_NE(run_mcrisk("--version").output.find("(commit "), std::string::npos);
 }
 
 TEST(HistoryCli, AHistoryThatCannotBeWrittenWarnsByDefaultAndFailsWhenChosen) {
