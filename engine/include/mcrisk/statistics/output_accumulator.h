@@ -39,8 +39,8 @@ class OutputAccumulator {
       sum += d;
       squares += d * d;
       negatives += x < 0 ? 1 : 0;
-      sketch_.add(x);
     }
+    sketch_.add_many(n, value);
     sum_.add(sum);
     squares_.add(squares);
     negatives_ += negatives;
