@@ -79,6 +79,16 @@ std::string describe_override(const model::Model& model, const model::ScenarioOv
   return {};
 }
 
+simulation::PlanAdjustments hold_at_percentile(std::size_t driver, double level) {
+  model::ScenarioOverride entry;
+  entry.kind = model::ScenarioOverride::Kind::FixPercentile;
+  entry.driver = driver;
+  entry.value = level;
+  simulation::PlanAdjustments adjustments;
+  adjustments.overrides.push_back(entry);
+  return adjustments;
+}
+
 simulation::PlanAdjustments scenario_adjustments(const model::Scenario& scenario, simulation::PlanAdjustments base) {
   base.overrides.insert(base.overrides.end(), scenario.overrides.begin(), scenario.overrides.end());
   return base;
