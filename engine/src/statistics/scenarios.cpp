@@ -21,9 +21,7 @@ std::string target_of(const model::Model& model, const model::ScenarioOverride& 
 
 // The percentile of one component's own marginal (as the plan computes it).
 double component_percentile(const model::Model& model, std::size_t component, double level) {
-  const model::Driver& driver = model.drivers[model.components[component].driver];
-  if (driver.law == model::DriverLaw::Ar1) return driver.ar1.mean + driver.ar1.sd * model::standard_normal_quantile(level / 100);
-  return driver.marginals[model.components[component].element].quantile(level / 100);
+  return model.component_quantile(component, level / 100);
 }
 
 }  // namespace
