@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -45,10 +46,10 @@ int run_process(const std::vector<std::string>& arguments) {
   argv.push_back(nullptr);
   pid_t child = 0;
   const int error = ::posix_spawnp(&child, argv[0], nullptr, nullptr, argv.data(), environ);
-  if (error != 0) throw std::runtime_error("cannot run " + arguments[0] + ": " + std::strerror(error));
+  if (error != 0) throw std::runtime_error("cannot run " + arguments[0] + ": " + std::generic_category().message(error));
   int status = 0;
   while (::waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) throw std::runtime_error("waiting for " + arguments[0] + ": " + std::strerror(errno));
+    if (errno != EINTR) throw std::runtime_error("waiting for " + arguments[0] + ": " + std::generic_category().message(errno));
   }
   if (WIFSIGNALED(status)) throw std::runtime_error(arguments[0] + " was killed by signal " + std::to_string(WTERMSIG(status)));
   return WEXITSTATUS(status);
@@ -58,6 +59,7 @@ int run_process(const std::vector<std::string>& arguments) {
 
 fs::path find_scripts_directory() {
   std::vector<fs::path> tried;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read while the report is built, when no other thread changes the environment
   if (const char* from_environment = std::getenv("MCRISK_SCRIPTS"); from_environment && *from_environment) {
     const fs::path directory(from_environment);
     if (fs::is_regular_file(directory / kChartsScript)) return directory;
@@ -82,6 +84,7 @@ fs::path find_scripts_directory() {
 }
 
 fs::path python_interpreter() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read while the report is built, when no other thread changes the environment
   if (const char* from_environment = std::getenv("MCRISK_PYTHON"); from_environment && *from_environment) return from_environment;
   return "/usr/bin/python3";
 }

@@ -226,7 +226,7 @@ RunRecord read_run(const Statement& row) {
 
 std::filesystem::path default_history_path() {
   const auto variable = [](const char* name) {
-    const char* value = std::getenv(name);
+    const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read on the command's thread, before any worker starts
     return value ? std::string(value) : std::string();
   };
   if (const auto chosen = variable("MCRISK_HISTORY"); !chosen.empty()) return chosen;

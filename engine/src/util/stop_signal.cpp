@@ -4,9 +4,9 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace mcrisk::util {
 
@@ -27,7 +27,7 @@ void install_stop_handlers() {
   action.sa_flags = SA_RESTART;  // interrupted reads and writes resume: the run decides where to stop
   for (int signal_number : {SIGINT, SIGTERM}) {
     if (sigaction(signal_number, &action, nullptr) != 0) {
-      throw std::runtime_error(std::string("cannot install the stop handler: ") + std::strerror(errno));  // NOLINT(concurrency-mt-unsafe): called once, before any thread starts
+      throw std::runtime_error("cannot install the stop handler: " + std::generic_category().message(errno));
     }
   }
 }

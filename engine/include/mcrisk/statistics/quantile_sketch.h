@@ -60,7 +60,8 @@ class QuantileSketch {
         slot = key_slot;
         page = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
       }
-      ++page[std::size_t(key) & offset_mask_];
+      // The first value always sets page: page_slot() < kPageSlots, the initial slot.
+      ++page[std::size_t(key) & offset_mask_];  // NOLINT(clang-analyzer-core.NullDereference): see above
       low = x < low ? x : low;
       high = x > high ? x : high;
     }
