@@ -14,6 +14,7 @@
 #include <iostream>
 #include <optional>
 
+#include "mcrisk/cluster/cluster.h"
 #include "mcrisk/config/config_error.h"
 #include "mcrisk/config/model_loader.h"
 #include "mcrisk/report/report_builder.h"
@@ -208,9 +209,20 @@ statistics::IntervalDesign apply_sampling(const std::string& method, std::size_t
   return {per_replicate};
 }
 
+// A rank that fails cannot return: the others may be waiting for it in a
+// collective. MPI_Abort ends every rank, and mpirun exits non-zero; rank 0 has
+// written nothing yet (it writes only after the last gather).
+void abort_job(const cluster::Cluster& ranks) {
+  spdlog::error("ending all {} ranks of the job", ranks.size());
+  spdlog::default_logger()->flush();
+  ranks.abort(1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // MPI_Init under mpirun in the MPI build; every rank runs this same main().
+  const cluster::ClusterSession cluster_session(argc, argv);
   CLI::App app{"mcrisk: Monte Carlo risk appraisal of service delivery options"};
   app.set_version_flag("--version", std::string("mcrisk ") + mcrisk::kEngineVersion);
   app.require_subcommand(1);
@@ -346,8 +358,17 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("mcrisk: %l: %v");
+  const cluster::Cluster& ranks = cluster::current();
+  if (!cluster::is_root()) {
+    // Rank 0 speaks for the job; the others report only warnings and errors, saying whose.
+    spdlog::set_level(std::max(spdlog::level::warn, spdlog::level::from_str(log_level)));
+    spdlog::set_pattern(fmt::format("mcrisk[rank {}]: %l: %v", ranks.rank()));
+  }
+  if (ranks.size() > 1) spdlog::info("{}", ranks.describe());
 
   try {
+    // Commands that simulate nothing need no ranks but the first.
+    if (!cluster::is_root() && (*report_command || *check || *plan_command || *replay)) return 0;
     if (*report_command) {
       // The model comes from the config the run used, checked against the hash in summary.json.
       if (config_path.empty()) config_path = report::config_file_of_run(report_dir);
@@ -389,6 +410,7 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       const auto analysis = statistics::analyse_sensitivity(loaded.model, settings, options);
       spdlog::info("sensitivity took {:.1f} s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      if (!cluster::is_root()) return 0;  // every rank holds the same results; rank 0 writes them
       report::write_sensitivity(analysis, loaded.model, directory);
       fmt::print("{}\n{}\nResults: {}\n", loaded.model.name, report::format_sensitivity_table(analysis, loaded.model.currency),
                  (directory / "sensitivity.json").string());
@@ -407,6 +429,7 @@ int main(int argc, char** argv) {
       settings.threads = threads;
       spdlog::info("running the base case and {} scenario(s), {} trials each, seed {}", chosen.size(), settings.trials, settings.seed);
       const auto comparison = statistics::compare_scenarios(loaded.model, settings, chosen);
+      if (!cluster::is_root()) return 0;
       report::write_scenarios(comparison, directory);
       fmt::print("{}\nResults: {}\n", report::format_scenarios_table(comparison), (directory / "scenarios.json").string());
       return 0;
@@ -431,7 +454,7 @@ int main(int argc, char** argv) {
     request.memory_limit_bytes = std::size_t(memory_limit_gib * double(std::size_t{1} << 30));
     if (!scenario_name.empty()) request.scenario = loaded.model.find_scenario(scenario_name);
     ProgressLine progress;
-    if (!quiet) settings.progress = [&progress](std::size_t done, std::size_t total) { progress.update(done, total); };
+    if (!quiet && cluster::is_root()) settings.progress = [&progress](std::size_t done, std::size_t total) { progress.update(done, total); };
     const auto& plan = loaded.plan;
     if (!precision.empty()) {
       statistics::PrecisionGoal goal;
@@ -448,6 +471,7 @@ int main(int argc, char** argv) {
     statistics::RunInfo info;
     info.seed = settings.seed;
     info.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+    info.ranks = ranks.size();
     info.sampling = sampling;
     info.replicate_size = request.design.replicate_size;
     info.engine_version = kEngineVersion;
@@ -461,14 +485,19 @@ int main(int argc, char** argv) {
     }
     summary.run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const statistics::RunSummary& timed = summary;
+    std::optional<statistics::SensitivityAnalysis> analysis;
     if (with_sensitivity) {
       if (!scenario_name.empty()) spdlog::warn("--sensitivity analyses the base case, not scenario {}", scenario_name);
       simulation::RunSettings sensitivity_settings = settings;
       sensitivity_settings.sampling = sampling::SamplingMethod::MonteCarlo;
       const auto options = complete_sensitivity_options(sensitivity_settings.trials);
-      const auto analysis = statistics::analyse_sensitivity(loaded.model, sensitivity_settings, options);
-      report::write_summary(timed, directory, nlohmann::json{{"sensitivity", report::sensitivity_to_json(analysis)}});
-      if (!quiet) fmt::print("{}\n", report::format_sensitivity_table(analysis, loaded.model.currency));
+      analysis = statistics::analyse_sensitivity(loaded.model, sensitivity_settings, options);
+    }
+    // Every rank holds the same results now (all gathers done); rank 0 alone writes them.
+    if (!cluster::is_root()) return 0;
+    if (analysis) {
+      report::write_summary(timed, directory, nlohmann::json{{"sensitivity", report::sensitivity_to_json(*analysis)}});
+      if (!quiet) fmt::print("{}\n", report::format_sensitivity_table(*analysis, loaded.model.currency));
     } else {
       report::write_summary(timed, directory);
     }
@@ -483,9 +512,11 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const config::ConfigError& error) {
     spdlog::error("{}", error.what());
+    if (ranks.size() > 1) abort_job(ranks);
     return 1;
   } catch (const std::exception& error) {
     spdlog::error("{}", error.what());
+    if (ranks.size() > 1) abort_job(ranks);
     return 1;
   }
 }

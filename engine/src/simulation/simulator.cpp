@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <atomic>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 
+#include "mcrisk/cluster/cluster.h"
 #include "mcrisk/sampling/unit_cube_sampler.h"
 #include "mcrisk/simulation/trial_block.h"
 
@@ -136,7 +138,23 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
   }
   outputs.trials = total_trials;
 
-  for_each_block_on(plan, sampler, settings, first_trial, total_trials, [&](const TrialBlock& block, std::uint64_t first) {
+  // Under MPI each rank evaluates its own share of the blocks, then every
+  // column's shares are gathered into every rank, so all ranks leave holding
+  // the same outputs (bit for bit what one process computes: a block's values
+  // do not depend on where it ran).
+  const cluster::Cluster& ranks = cluster::current();
+  const std::vector<std::uint64_t> shares = cluster::share_trials(first_trial, total_trials, settings.block_size, ranks.size());
+  const std::uint64_t mine_first = shares[std::size_t(ranks.rank())], mine_end = shares[std::size_t(ranks.rank()) + 1];
+  RunSettings share_settings = settings;
+  if (settings.progress && ranks.size() > 1) {
+    // This rank's progress stands for the whole run's (rank 0 reports it).
+    share_settings.progress = [&](std::size_t done, std::size_t) {
+      const std::uint64_t share = std::max<std::uint64_t>(mine_end - mine_first, 1);
+      settings.progress(first_trial + std::size_t((done - mine_first) * (total_trials - first_trial) / share), total_trials);
+    };
+  }
+
+  for_each_block_on(plan, sampler, share_settings, mine_first, mine_end, [&](const TrialBlock& block, std::uint64_t first) {
     const std::size_t n = block.size();
     // Each block writes only its own trials' positions: no ordering between blocks matters.
     const auto store = [&](Column& column, auto value_of) {
@@ -157,6 +175,13 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
       store(outputs.drivers[c], [&](std::size_t i) { return block.component(c, i); });
     }
   });
+  if (ranks.size() == 1) return;
+  std::vector<std::uint64_t> offsets(shares.size());
+  for (std::size_t r = 0; r < shares.size(); ++r) offsets[r] = shares[r] - first_trial;
+  for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
+                        &outputs.net_by_year, &outputs.gross_by_year, &outputs.drivers}) {
+    for (Column& column : *columns) ranks.allgather_in_place(std::span<double>(column.data() + first_trial, total_trials - first_trial), offsets);
+  }
 }
 
 }  // namespace

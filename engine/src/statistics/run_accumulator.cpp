@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "mcrisk/cluster/cluster.h"
 #include "mcrisk/simulation/trial_block.h"
 #include "summary_parts.h"
 
@@ -309,6 +310,12 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
   if (first % group != 0) {
     // A group split between two calls would be summed as two: results would then depend on how the run was cut.
     throw std::invalid_argument(fmt::format("streaming statistics continue a run only at a multiple of {} trials (not {})", group, first));
+  }
+  if (cluster::current().size() > 1) {
+    // Ranks would have to exchange their accumulators, which needs them serialised.
+    throw std::invalid_argument(fmt::format("--statistics streaming runs on one MPI rank only in this build, not on {}: use --statistics exact "
+                                            "(bit-identical on any number of ranks) or run with mpirun -np 1",
+                                            cluster::current().size()));
   }
   into.reserve_first_trials(end_trial);
   tbb::enumerable_thread_specific<RunAccumulator> per_thread([&] { return into.empty_like(); });

@@ -1,0 +1,82 @@
+#include "mcrisk/cluster/cluster.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
+#ifdef MCRISK_MPI
+#include "mpi_cluster.h"
+#endif
+
+namespace mcrisk::cluster {
+
+namespace {
+
+// This process alone: every collective is a copy or nothing.
+class SingleProcess final : public Cluster {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void allgather_in_place(std::span<double>, std::span<const std::uint64_t>) const override {}
+  std::vector<std::vector<std::uint8_t>> allgather(std::span<const std::uint8_t> mine) const override {
+    return {std::vector<std::uint8_t>(mine.begin(), mine.end())};
+  }
+  [[noreturn]] void abort(int exit_code) const override { std::exit(exit_code); }
+  std::string describe() const override { return "single process"; }
+};
+
+const SingleProcess kSingleProcess;
+const Cluster* active = &kSingleProcess;
+
+}  // namespace
+
+const Cluster& current() { return *active; }
+
+ClusterSession::ClusterSession(int& argc, char**& argv) {
+#ifdef MCRISK_MPI
+  cluster_ = start_mpi(argc, argv);
+  active = cluster_.get();
+#else
+  (void)argc;
+  (void)argv;
+#endif
+}
+
+ClusterSession::~ClusterSession() {
+  active = &kSingleProcess;
+#ifdef MCRISK_MPI
+  if (cluster_) finish_mpi();
+#endif
+}
+
+std::vector<std::uint64_t> share_trials(std::uint64_t first, std::uint64_t end, std::size_t block_size, int ranks) {
+  if (ranks < 1) throw std::invalid_argument("share_trials: a cluster has at least one rank");
+  if (end < first) throw std::invalid_argument("share_trials: the end trial comes before the first");
+  const std::uint64_t size = std::max<std::size_t>(block_size, 1);
+  // The blocks of [first, end) are numbered from the one holding `first`; rank r
+  // takes blocks [B r / K, B (r + 1) / K), and its bounds are clipped to [first, end).
+  const std::uint64_t base = first / size;
+  const std::uint64_t blocks = end == first ? 0 : (end + size - 1) / size - base;
+  std::vector<std::uint64_t> bounds(std::size_t(ranks) + 1);
+  for (int r = 0; r <= ranks; ++r) {
+    const std::uint64_t block = blocks * std::uint64_t(r) / std::uint64_t(ranks);
+    bounds[std::size_t(r)] = std::clamp((base + block) * size, first, end);
+  }
+  return bounds;
+}
+
+void inject_test_fault(int rank) {
+  const char* fault = std::getenv("MCRISK_TEST_FAULT");
+  if (!fault) return;
+  const std::string text = fault;
+  const auto at = text.find('@');
+  if (at == std::string::npos || std::atoi(text.c_str() + at + 1) != rank) return;
+  const std::string kind = text.substr(0, at);
+  if (kind == "kill") ::kill(::getpid(), SIGKILL);
+  if (kind == "throw") throw std::runtime_error("rank " + std::to_string(rank) + " failed on purpose (MCRISK_TEST_FAULT=" + text + ")");
+}
+
+}  // namespace mcrisk::cluster
