@@ -359,12 +359,12 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("mcrisk: %l: %v");
   const cluster::Cluster& ranks = cluster::current();
-  if (!cluster::is_root()) {
-    // Rank 0 speaks for the job; the others report only warnings and errors, saying whose.
-    spdlog::set_level(std::max(spdlog::level::warn, spdlog::level::from_str(log_level)));
-    spdlog::set_pattern(fmt::format("mcrisk[rank {}]: %l: %v", ranks.rank()));
+  if (ranks.size() > 1) {
+    // Rank 0 speaks for the job; the others report only warnings and errors. Each says whose.
+    if (!cluster::is_root()) spdlog::set_level(std::max(spdlog::level::warn, spdlog::level::from_str(log_level)));
+    spdlog::set_pattern(fmt::format("mcrisk[rank {}/{}]: %l: %v", ranks.rank(), ranks.size()));
+    spdlog::info("{}", ranks.describe());
   }
-  if (ranks.size() > 1) spdlog::info("{}", ranks.describe());
 
   try {
     // Commands that simulate nothing need no ranks but the first.
