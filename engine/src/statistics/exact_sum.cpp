@@ -1,7 +1,11 @@
 #include "mcrisk/statistics/exact_sum.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <stdexcept>
+
+#include "mcrisk/util/byte_codec.h"
 
 namespace mcrisk::statistics {
 
@@ -61,6 +65,20 @@ ExactSum ExactSum::from_limbs(const std::array<std::int64_t, kLimbs>& limbs) {
   sum.limbs_ = limbs;
   sum.normalise();
   return sum;
+}
+
+void ExactSum::save(util::ByteWriter& out) const {
+  for (std::int64_t limb : canonical_limbs()) out.i64(limb);
+}
+
+ExactSum ExactSum::load(util::ByteReader& in, std::string_view field) {
+  std::array<std::int64_t, kLimbs> limbs{};
+  for (auto& limb : limbs) limb = in.i64(field);
+  // Canonical: every limb but the top one (the sign) holds 32 bits.
+  for (std::size_t i = 0; i + 1 < limbs.size(); ++i) {
+    if (limbs[i] < 0 || limbs[i] > kLimbMask) in.fail(fmt::format("is damaged: {} has a limb out of range", field));
+  }
+  return from_limbs(limbs);
 }
 
 bool ExactSum::operator==(const ExactSum& other) const { return canonical_limbs() == other.canonical_limbs(); }

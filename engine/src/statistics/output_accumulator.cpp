@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "mcrisk/util/byte_codec.h"
+
 namespace mcrisk::statistics {
 
 OutputAccumulator::OutputAccumulator(double shift, int precision_bits) : shift_(shift), sketch_(precision_bits) {
@@ -16,6 +18,22 @@ void OutputAccumulator::merge(const OutputAccumulator& other) {
   squares_.merge(other.squares_);
   negatives_ += other.negatives_;
   sketch_.merge(other.sketch_);
+}
+
+void OutputAccumulator::save(util::ByteWriter& out) const {
+  sum_.save(out);
+  squares_.save(out);
+  out.u64(negatives_);
+  sketch_.save(out);
+}
+
+void OutputAccumulator::load(util::ByteReader& in) {
+  if (count() != 0) throw std::logic_error("OutputAccumulator::load into an accumulator that already holds values");
+  sum_ = ExactSum::load(in, "sum of deviations");
+  squares_ = ExactSum::load(in, "sum of squared deviations");
+  negatives_ = in.u64("count of negative values");
+  sketch_.load(in);
+  if (negatives_ > sketch_.count()) in.fail("is damaged: more negative values than values");
 }
 
 double OutputAccumulator::mean() const {

@@ -7,6 +7,10 @@
 #include <stdexcept>
 #include <string>
 
+#include <fmt/format.h>
+
+#include "mcrisk/util/byte_codec.h"
+
 namespace mcrisk::statistics {
 
 QuantileSketch::QuantileSketch(int precision_bits)
@@ -161,6 +165,43 @@ void QuantileSketch::add_bucket(std::int64_t key, std::uint64_t count) {
   bucket_bounds(key, low, high);
   min_ = std::min(min_, low);
   max_ = std::max(max_, high);
+}
+
+void QuantileSketch::save(util::ByteWriter& out) const {
+  const auto buckets = nonzero_buckets();
+  out.f64(min_);
+  out.f64(max_);
+  out.u64(buckets.size());
+  for (const auto& [key, count] : buckets) {
+    out.i64(key);
+    out.u64(count);
+  }
+}
+
+void QuantileSketch::load(util::ByteReader& in) {
+  if (count_ != 0) throw std::logic_error("QuantileSketch::load into a sketch that already holds values");
+  const double low = in.f64("sketch minimum"), high = in.f64("sketch maximum");
+  const std::uint64_t buckets = in.u64("number of sketch buckets");
+  if (buckets > in.remaining() / 16) in.fail(fmt::format("is truncated: a sketch claims {} buckets but {} bytes are left", buckets, in.remaining()));
+  const std::int64_t lowest_key = -(std::int64_t{kPageSlots / 2} << precision_bits_);
+  std::int64_t first = 0, previous = 0;
+  for (std::uint64_t b = 0; b < buckets; ++b) {
+    const std::int64_t key = in.i64("sketch bucket key");
+    const std::uint64_t count = in.u64("sketch bucket's count");
+    if (key < lowest_key || key >= -lowest_key) in.fail(fmt::format("is damaged: sketch bucket key {} is out of range", key));
+    if (b > 0 && key <= previous) in.fail("is damaged: sketch bucket keys are not in ascending order");
+    if (count == 0) in.fail("is damaged: a sketch bucket has a zero count");
+    add_bucket(key, count);
+    if (b == 0) first = key;
+    previous = key;
+  }
+  if (count_ == 0) {
+    if (!(std::isinf(low) && low > 0 && std::isinf(high) && high < 0)) in.fail("is damaged: an empty sketch has a minimum or maximum");
+  } else if (!std::isfinite(low) || !std::isfinite(high) || key_of(low) != first || key_of(high) != previous) {
+    in.fail("is damaged: a sketch's minimum or maximum lies outside its first or last bucket");
+  }
+  min_ = low;
+  max_ = high;
 }
 
 }  // namespace mcrisk::statistics

@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <iterator>
 #include <stdexcept>
 
 #include "mcrisk/cluster/cluster.h"
 #include "mcrisk/simulation/trial_block.h"
+#include "mcrisk/util/byte_codec.h"
 #include "summary_parts.h"
 
 namespace mcrisk::statistics {
@@ -34,6 +37,50 @@ Probability wilson_probability(std::uint64_t hits, std::uint64_t n) {
 
 // A finite shift near the centre: the planned value when it is finite.
 double shift_from(double planned) { return std::isfinite(planned) ? planned : 0.0; }
+
+using TrialRanges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+
+// Adds [begin, end) to sorted, disjoint ranges, joining neighbours. A trial
+// held twice would be counted twice: that is a caller's error, never merged over.
+void add_range(TrialRanges& ranges, std::uint64_t begin, std::uint64_t end) {
+  if (begin >= end) return;
+  auto at = std::lower_bound(ranges.begin(), ranges.end(), std::make_pair(begin, end));
+  if ((at != ranges.end() && at->first < end) || (at != ranges.begin() && std::prev(at)->second > begin)) {
+    throw std::logic_error(fmt::format("run accumulators both hold trials in [{}, {}): a trial would be counted twice", begin, end));
+  }
+  at = ranges.insert(at, {begin, end});
+  if (std::next(at) != ranges.end() && std::next(at)->first == at->second) {
+    at->second = std::next(at)->second;
+    ranges.erase(std::next(at));
+  }
+  if (at != ranges.begin() && std::prev(at)->second == at->first) {
+    std::prev(at)->second = at->second;
+    ranges.erase(at);
+  }
+}
+
+// Serialised state: kMagic, u32 format version, u64 layout fingerprint, the
+// layout as (name, value) strings, the state, then the SHA-256 of all before it.
+constexpr char kMagic[8] = {'M', 'C', 'R', 'I', 'S', 'K', 'R', 'A'};
+constexpr std::size_t kChecksumBytes = 32;
+constexpr const char* kStateName = "run accumulator state";
+
+std::uint64_t fingerprint_of(std::span<const std::uint8_t> layout_bytes) {
+  const auto digest = util::sha256(layout_bytes);
+  std::uint64_t fingerprint = 0;
+  for (int k = 0; k < 8; ++k) fingerprint |= std::uint64_t{digest[std::size_t(k)]} << (8 * k);
+  return fingerprint;
+}
+
+util::ByteWriter encode_layout(const std::vector<std::pair<std::string, std::string>>& layout) {
+  util::ByteWriter out;
+  out.u64(layout.size());
+  for (const auto& [name, value] : layout) {
+    out.string(name);
+    out.string(value);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -100,6 +147,7 @@ RunAccumulator RunAccumulator::empty_like() const {
   for (auto& pair : empty.pairs_) pair = {pair.a, pair.b, OutputAccumulator(pair.difference.shift(), settings_.precision_bits), 0};
   empty.trials_ = 0;
   empty.non_finite_ = {};
+  empty.first_filled_.clear();
   return empty;
 }
 
@@ -150,6 +198,7 @@ void RunAccumulator::add_block(const simulation::TrialBlock& block, std::uint64_
       for (std::size_t i = 0; i < stop; ++i) kept.components[c][first_trial + i] = block.component(c, i);
     for (std::size_t o = 0; o < options_count_; ++o)
       for (std::size_t i = 0; i < stop; ++i) kept.totals[o][first_trial + i] = block.total_net(o, i);
+    add_range(first_filled_, first_trial, first_trial + stop);
   }
 
   // Summation groups are aligned to multiples of sum_group in trial index.
@@ -217,6 +266,11 @@ void RunAccumulator::merge(const RunAccumulator& other) {
   if (other.options_.size() != options_.size() || other.pairs_.size() != pairs_.size()) {
     throw std::invalid_argument("merging run accumulators of different models");
   }
+  if (other.settings_.ranking_trials != settings_.ranking_trials || other.settings_.sum_group != settings_.sum_group) {
+    throw std::invalid_argument("merging run accumulators with different streaming options");
+  }
+  if (other.first_trials_ != first_trials_) copy_first_trials(other);
+  for (const auto& [begin, end] : other.first_filled_) add_range(first_filled_, begin, end);
   for (std::size_t o = 0; o < options_.size(); ++o) {
     PerOption& into = options_[o];
     const PerOption& from = other.options_[o];
@@ -251,9 +305,225 @@ std::size_t RunAccumulator::bytes() const {
   return total;
 }
 
+void RunAccumulator::copy_first_trials(const RunAccumulator& other) {
+  if (other.first_filled_.empty()) return;
+  FirstTrials& kept = *first_trials_;
+  const FirstTrials& from = *other.first_trials_;
+  const auto end = std::size_t(other.first_filled_.back().second);
+  kept.components.resize(components_);
+  kept.totals.resize(options_count_);
+  for (auto& column : kept.components) column.resize(std::max(column.size(), end));
+  for (auto& column : kept.totals) column.resize(std::max(column.size(), end));
+  for (const auto& [b, e] : other.first_filled_) {
+    for (std::size_t c = 0; c < components_; ++c)
+      std::copy(from.components[c].begin() + std::ptrdiff_t(b), from.components[c].begin() + std::ptrdiff_t(e), kept.components[c].begin() + std::ptrdiff_t(b));
+    for (std::size_t o = 0; o < options_count_; ++o)
+      std::copy(from.totals[o].begin() + std::ptrdiff_t(b), from.totals[o].begin() + std::ptrdiff_t(e), kept.totals[o].begin() + std::ptrdiff_t(b));
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> RunAccumulator::layout() const {
+  std::vector<std::pair<std::string, std::string>> fields;
+  const auto field = [&](std::string name, const auto& value) { fields.emplace_back(std::move(name), fmt::format("{}", value)); };
+  const auto exact = [&](std::string name, double value) { fields.emplace_back(std::move(name), fmt::format("{:a}", value)); };
+  field("options", options_count_);
+  for (std::size_t o = 0; o < options_count_; ++o) field(fmt::format("option {} id", o + 1), option_ids_[o]);
+  field("years", years_);
+  field("driver components", components_);
+  field("targets", targets_.size());
+  for (std::size_t k = 0; k < targets_.size(); ++k) field(fmt::format("target {} name", k + 1), targets_[k].name);
+  field("sketch precision bits", settings_.precision_bits);
+  field("trials kept for the driver ranking", settings_.ranking_trials);
+  field("summation group", settings_.sum_group);
+  // The shifts are the planned case's values and the thresholds come from the
+  // targets: a changed model or plan changes them even when the sizes agree.
+  for (std::size_t o = 0; o < options_count_; ++o) {
+    const PerOption& option = options_[o];
+    const std::string& id = option_ids_[o];
+    exact("planned total net of " + id, option.total_net.shift());
+    exact("planned NPV of " + id, option.npv.shift());
+    exact("planned Green Book NPV of " + id, option.npv_green_book.shift());
+    exact("planned benefit-cost ratio of " + id, option.bcr.shift());
+    for (std::size_t t = 0; t < years_; ++t) exact(fmt::format("planned net of {} in year {}", id, t + 1), option.net_by_year[t].shift());
+    for (std::size_t k = 0; k < targets_.size(); ++k)
+      exact(fmt::format("threshold of target {} for {}", targets_[k].name, id), target_thresholds_[o * targets_.size() + k]);
+  }
+  for (const PerPair& pair : pairs_) exact("planned difference " + option_ids_[pair.a] + " - " + option_ids_[pair.b], pair.difference.shift());
+  return fields;
+}
+
+std::vector<std::uint8_t> RunAccumulator::serialize() const {
+  const util::ByteWriter layout_bytes = encode_layout(layout());
+  util::ByteWriter out;
+  out.raw({reinterpret_cast<const std::uint8_t*>(kMagic), sizeof kMagic});
+  out.u32(kFormatVersion);
+  out.u64(fingerprint_of(layout_bytes.bytes()));
+  out.raw(layout_bytes.bytes());
+
+  out.u64(trials_);
+  out.u64(non_finite_.trial);
+  out.u64(non_finite_.option);
+  out.string(non_finite_.output);
+  for (const PerOption& option : options_) {
+    option.total_net.save(out);
+    option.npv.save(out);
+    option.npv_green_book.save(out);
+    option.bcr.save(out);
+    out.u64(option.costs_not_positive);
+    out.u64(option.bcr_below_one);
+    for (const auto& year : option.net_by_year) year.save(out);
+    for (std::uint64_t met : option.targets_met) out.u64(met);
+    option.best_share.save(out);
+  }
+  for (const PerPair& pair : pairs_) {
+    pair.difference.save(out);
+    out.u64(pair.a_better);
+  }
+  // The stored first trials this accumulator filled: ranges, then each range's columns.
+  out.u64(first_filled_.size());
+  for (const auto& [begin, end] : first_filled_) {
+    out.u64(begin);
+    out.u64(end);
+  }
+  const FirstTrials& kept = *first_trials_;
+  for (const auto& [begin, end] : first_filled_) {
+    const auto b = std::size_t(begin), n = std::size_t(end - begin);
+    for (const auto& column : kept.components) out.f64_array({column.data() + b, n});
+    for (const auto& column : kept.totals) out.f64_array({column.data() + b, n});
+  }
+  std::vector<std::uint8_t> bytes = out.release();
+  const auto checksum = util::sha256(bytes);
+  bytes.insert(bytes.end(), checksum.begin(), checksum.end());
+  return bytes;
+}
+
+void RunAccumulator::restore(std::span<const std::uint8_t> bytes) {
+  const std::size_t header = sizeof kMagic + 4 + 8;
+  if (bytes.size() < header + kChecksumBytes) {
+    throw std::runtime_error(fmt::format("{} is truncated: {} bytes, fewer than an empty state's header and checksum", kStateName, bytes.size()));
+  }
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    throw std::runtime_error(fmt::format("{} expected: the bytes do not start with its magic \"MCRISKRA\"", kStateName));
+  }
+  util::ByteReader in(bytes.first(bytes.size() - kChecksumBytes), kStateName);
+  (void)in.raw(sizeof kMagic, "magic");
+  const std::uint32_t version = in.u32("format version");
+  if (version != kFormatVersion) {
+    in.fail(fmt::format("has format version {}; this build of mcrisk reads version {}", version, kFormatVersion));
+  }
+  const auto checksum = util::sha256(bytes.first(bytes.size() - kChecksumBytes));
+  if (!std::equal(checksum.begin(), checksum.end(), bytes.end() - std::ptrdiff_t(kChecksumBytes))) {
+    in.fail(fmt::format("is damaged or truncated: its SHA-256 checksum does not match its {} bytes", bytes.size()));
+  }
+
+  // The layout: the state is only meaningful for an accumulator made the same way.
+  const std::uint64_t stored_fingerprint = in.u64("layout fingerprint");
+  const std::size_t layout_begin = in.position();
+  const std::uint64_t fields = in.u64("number of layout fields");
+  if (fields > in.remaining() / 16) in.fail("is damaged: its layout claims more fields than it has bytes");
+  std::vector<std::pair<std::string, std::string>> stored;
+  for (std::uint64_t k = 0; k < fields; ++k) {
+    std::string name = in.string("layout field name");
+    std::string value = in.string("layout field value");
+    stored.emplace_back(std::move(name), std::move(value));
+  }
+  if (fingerprint_of(bytes.subspan(layout_begin, in.position() - layout_begin)) != stored_fingerprint) {
+    in.fail("is damaged: its layout does not match its layout fingerprint");
+  }
+  const auto own = layout();
+  if (stored != own) {
+    std::string difference = "it has a different number of layout fields";
+    for (std::size_t k = 0; k < std::min(stored.size(), own.size()); ++k) {
+      if (stored[k].first != own[k].first) {
+        difference = fmt::format("it has \"{}\" where this run has \"{}\"", stored[k].first, own[k].first);
+        break;
+      }
+      if (stored[k].second != own[k].second) {
+        difference = fmt::format("{} is {} in the state but {} in this run", own[k].first, stored[k].second, own[k].second);
+        break;
+      }
+    }
+    in.fail(fmt::format("was made for a different model, plan or streaming options: {}", difference));
+  }
+
+  // The state, read into a fresh accumulator so that a failure leaves this one as it was.
+  RunAccumulator fresh = empty_like();
+  fresh.first_trials_ = std::make_shared<FirstTrials>();
+  fresh.first_trials_->capacity = settings_.ranking_trials;
+  fresh.trials_ = in.u64("trials");
+  fresh.non_finite_.trial = in.u64("first non-finite trial");
+  fresh.non_finite_.option = std::size_t(in.u64("first non-finite trial's option"));
+  fresh.non_finite_.output = in.string("first non-finite trial's output");
+  if (fresh.non_finite_.found() && fresh.non_finite_.option >= options_count_) in.fail("is damaged: its non-finite trial names no option");
+  const auto check_count = [&](const OutputAccumulator& output, const std::string& what) {
+    if (output.count() != fresh.trials_) {
+      in.fail(fmt::format("is damaged: {} holds {} values for {} trials", what, output.count(), fresh.trials_));
+    }
+  };
+  for (std::size_t o = 0; o < options_count_; ++o) {
+    PerOption& option = fresh.options_[o];
+    const std::string& id = option_ids_[o];
+    option.total_net.load(in);
+    check_count(option.total_net, "total net of " + id);
+    option.npv.load(in);
+    check_count(option.npv, "NPV of " + id);
+    option.npv_green_book.load(in);
+    check_count(option.npv_green_book, "Green Book NPV of " + id);
+    option.bcr.load(in);
+    option.costs_not_positive = in.u64("trials without positive costs");
+    option.bcr_below_one = in.u64("trials with a benefit-cost ratio below one");
+    if (option.bcr.count() + option.costs_not_positive != fresh.trials_) in.fail("is damaged: benefit-cost ratio counts do not add up");
+    for (std::size_t t = 0; t < years_; ++t) {
+      option.net_by_year[t].load(in);
+      check_count(option.net_by_year[t], fmt::format("net of {} in year {}", id, t + 1));
+    }
+    for (auto& met : option.targets_met) met = in.u64("targets met");
+    option.best_share = ExactSum::load(in, "P(best) share");
+  }
+  for (PerPair& pair : fresh.pairs_) {
+    pair.difference.load(in);
+    check_count(pair.difference, "difference " + option_ids_[pair.a] + " - " + option_ids_[pair.b]);
+    pair.a_better = in.u64("trials where the first option is better");
+  }
+  const std::uint64_t ranges = in.u64("number of first-trial ranges");
+  if (ranges > in.remaining() / 16) in.fail("is damaged: it claims more first-trial ranges than it has bytes");
+  std::uint64_t filled = 0;
+  for (std::uint64_t r = 0; r < ranges; ++r) {
+    const std::uint64_t begin = in.u64("first-trial range start"), end = in.u64("first-trial range end");
+    const bool ordered = begin < end && end <= settings_.ranking_trials && (fresh.first_filled_.empty() || begin > fresh.first_filled_.back().second);
+    if (!ordered) in.fail("is damaged: its first-trial ranges are out of order or beyond the ranking's trials");
+    fresh.first_filled_.emplace_back(begin, end);
+    filled += end - begin;
+  }
+  if (filled > fresh.trials_) in.fail("is damaged: it holds more first trials than trials");
+  FirstTrials& kept = *fresh.first_trials_;
+  kept.components.resize(components_);
+  kept.totals.resize(options_count_);
+  const std::size_t end = fresh.first_filled_.empty() ? 0 : std::size_t(fresh.first_filled_.back().second);
+  for (auto& column : kept.components) column.resize(end);
+  for (auto& column : kept.totals) column.resize(end);
+  std::vector<double> values;
+  for (const auto& [begin, stop] : fresh.first_filled_) {
+    const auto n = std::size_t(stop - begin);
+    for (auto& column : kept.components) {
+      in.f64_array("stored driver values", n, values);
+      std::copy(values.begin(), values.end(), column.begin() + std::ptrdiff_t(begin));
+    }
+    for (auto& column : kept.totals) {
+      in.f64_array("stored option totals", n, values);
+      std::copy(values.begin(), values.end(), column.begin() + std::ptrdiff_t(begin));
+    }
+  }
+  in.expect_end();
+  *this = std::move(fresh);
+}
+
 std::vector<OptionSummary> RunAccumulator::summarise_options(const model::Model& model) const {
   if (trials_ == 0) throw std::invalid_argument("summary of a run with no trials");
   const std::size_t ranked = std::size_t(std::min<std::uint64_t>(trials_, first_trials_->capacity));
+  if (ranked > 0 && (first_filled_.empty() || first_filled_.front().first != 0 || first_filled_.front().second < ranked)) {
+    throw std::logic_error(fmt::format("the driver ranking needs the first {} trials' values, which this accumulator does not hold", ranked));
+  }
   std::vector<std::span<const double>> components, totals;
   for (const auto& column : first_trials_->components) components.emplace_back(column.data(), ranked);
   for (const auto& column : first_trials_->totals) totals.emplace_back(column.data(), ranked);

@@ -8,6 +8,12 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
+
+namespace mcrisk::util {
+class ByteWriter;
+class ByteReader;
+}  // namespace mcrisk::util
 
 namespace mcrisk::statistics {
 
@@ -27,6 +33,9 @@ class ExactSum {
   static constexpr int kLimbs = 68;
   std::array<std::int64_t, kLimbs> canonical_limbs() const;
   static ExactSum from_limbs(const std::array<std::int64_t, kLimbs>& limbs);
+  //! Writes the canonical limbs; reads them back, rejecting limbs that are not canonical (damaged data).
+  void save(util::ByteWriter& out) const;
+  static ExactSum load(util::ByteReader& in, std::string_view field);
 
  private:
   // Limb i holds the bits of weight 2^(32 i - 1074); a limb may run ahead of 32

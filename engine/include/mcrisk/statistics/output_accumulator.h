@@ -46,6 +46,10 @@ class OutputAccumulator {
     negatives_ += negatives;
   }
   void merge(const OutputAccumulator& other);
+  //! The sums, counts and sketch (not the shift: the owner's layout states it).
+  void save(util::ByteWriter& out) const;
+  //! Reads what save() wrote into this accumulator, which must be empty; rejects damaged data.
+  void load(util::ByteReader& in);
 
   std::uint64_t count() const { return sketch_.count(); }
   double mean() const;

@@ -20,6 +20,11 @@
 #include <memory>
 #include <vector>
 
+namespace mcrisk::util {
+class ByteWriter;
+class ByteReader;
+}  // namespace mcrisk::util
+
 namespace mcrisk::statistics {
 
 class QuantileSketch {
@@ -73,6 +78,11 @@ class QuantileSketch {
   //! Buckets in ascending order: (key, count); for checkpoints and MPI messages.
   std::vector<std::pair<std::int64_t, std::uint64_t>> nonzero_buckets() const;
   void add_bucket(std::int64_t key, std::uint64_t count);
+  //! The whole sketch (its nonzero buckets and the exact min and max, which buckets alone do not give).
+  void save(util::ByteWriter& out) const;
+  //! Reads what save() wrote into this sketch, which must be empty and of the same precision;
+  //! rejects damaged data (keys out of order or range, zero counts, extremes outside their buckets).
+  void load(util::ByteReader& in);
 
  private:
   static constexpr int kPageSlots = 4096;  // binades: 2048 exponents x 2 signs

@@ -15,12 +15,23 @@
 // multiples of it, each group in trial order; the group size is part of the
 // result's definition (fixed, not a tuning knob), and blocks must not split
 // groups: the block size must be a multiple of it.
+//
+// serialize() writes, little-endian (util/byte_codec.h): the magic "MCRISKRA",
+// a u32 format version, a u64 layout fingerprint (SHA-256 of the layout), the
+// layout as named fields (sizes, option ids, target names, streaming options,
+// the planned-case shifts and target thresholds, as hex floats), the state
+// (trials, first non-finite trial, every OutputAccumulator's exact sums,
+// counts and sketch buckets with exact min and max, target and P(best)
+// counts, the stored first trials' filled ranges and values), and a SHA-256
+// of everything before it. The bytes are canonical: equal states give equal bytes.
 
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mcrisk/model/model.h"
@@ -62,7 +73,18 @@ class RunAccumulator {
   //! Adds one evaluated block of trials [first_trial, first_trial + block.size()).
   void add_block(const simulation::TrialBlock& block, std::uint64_t first_trial);
   //! Adds another accumulator's trials; exact, so the order of merges never matters.
+  //! The stored first trials are copied too when `other` holds them apart (e.g. restored from bytes).
   void merge(const RunAccumulator& other);
+
+  //! The accumulator's whole state as bytes (magic, format version, layout fingerprint, then the state).
+  std::vector<std::uint8_t> serialize() const;
+  //! Restores a state written by serialize() into an accumulator of the same layout (made from the same
+  //! model, plan and options); throws std::runtime_error naming what differs if the bytes do not match.
+  //! Replaces this accumulator's state (and gives it its own stored first trials); unchanged on failure.
+  //! Damaged or truncated bytes (SHA-256 checksum, then structural checks) are refused the same way.
+  void restore(std::span<const std::uint8_t> bytes);
+  //! The format version serialize() writes and restore() reads.
+  static constexpr std::uint32_t kFormatVersion = 1;
 
   std::uint64_t trials() const { return trials_; }
   const NonFiniteTrial& first_non_finite() const { return non_finite_; }
@@ -97,6 +119,10 @@ class RunAccumulator {
     std::vector<std::vector<double>> components, totals;
   };
   void add_group(const simulation::TrialBlock& block, std::size_t begin, std::size_t end);
+  //! What an accumulator's state is only meaningful with: sizes, options, shifts, thresholds (name, value).
+  std::vector<std::pair<std::string, std::string>> layout() const;
+  //! Copies the stored first trials of other's filled ranges into this accumulator's storage.
+  void copy_first_trials(const RunAccumulator& other);
   //! False (and the first bad trial noted) if any output of the block is not finite.
   bool check_finite(const simulation::TrialBlock& block, std::uint64_t first_trial);
 
@@ -109,6 +135,8 @@ class RunAccumulator {
   std::vector<PerOption> options_;
   std::vector<PerPair> pairs_;
   std::shared_ptr<FirstTrials> first_trials_;
+  //! Trials [begin, end) whose first-trial values this accumulator wrote (sorted, disjoint, adjacent ones joined).
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> first_filled_;
   std::uint64_t trials_ = 0;
   NonFiniteTrial non_finite_;
   std::vector<double> scratch_;
