@@ -99,10 +99,12 @@ def main():
     # the ranks on 1: neither the thread count nor the rank count may change a bit.
     cases = [
         ("run exact", ["run", config, "-n", "20000", "-s", "11", "--statistics", "exact", "-q"], ["summary.json", "summary.csv"], ranks),
+        # 2 blocks on up to 4 ranks: some ranks have no trials at all.
+        ("run tiny", ["run", config, "-n", "300", "-s", "10", "--statistics", "exact", "-q"], ["summary.json", "summary.csv"], ranks),
         ("run lhs", ["run", config, "-n", "20000", "-s", "12", "--sampling", "lhs", "--replicates", "10", "-q"],
          ["summary.json", "summary.csv"], ranks),
         ("run --precision", ["run", config, "-n", "4000", "-s", "13", "--precision", "4000", "--precision-prob", "0.01",
-                             "--statistics", "exact", "-q"], ["summary.json", "summary.csv"], ranks),
+                             "--statistics", "exact", "--max-trials", "200000", "-q"], ["summary.json", "summary.csv"], ranks),
         ("run --precision streaming", ["run", config, "-n", "4096", "-s", "13", "--precision", "4000", "--precision-prob", "0.01",
                                        "--statistics", "streaming", "-q"], ["summary.json", "summary.csv"], streaming_ranks),
         ("run streaming", ["run", config, "-n", "20000", "-s", "14", "--statistics", "streaming", "-q"], ["summary.json", "summary.csv"],

@@ -581,17 +581,41 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
     // A group split between two calls would be summed as two: results would then depend on how the run was cut.
     throw std::invalid_argument(fmt::format("streaming statistics continue a run only at a multiple of {} trials (not {})", group, first));
   }
-  if (cluster::current().size() > 1) {
-    // Ranks would have to exchange their accumulators, which needs them serialised.
-    throw std::invalid_argument(fmt::format("--statistics streaming runs on one MPI rank only in this build, not on {}: use --statistics exact "
-                                            "(bit-identical on any number of ranks) or run with mpirun -np 1",
-                                            cluster::current().size()));
-  }
   into.reserve_first_trials(end_trial);
   tbb::enumerable_thread_specific<RunAccumulator> per_thread([&] { return into.empty_like(); });
-  simulation::for_each_block(plan, blocks, first, end_trial,
+  // Under MPI each rank accumulates its own share of the blocks; then every
+  // rank's accumulator is serialised, gathered and merged into every rank's
+  // `into`, so all ranks leave with the same state. Merging is exact and
+  // order-free, so the bits are one process's whatever the ranks.
+  const cluster::Cluster& ranks = cluster::current();
+  const std::vector<std::uint64_t> shares = cluster::share_trials(first, end_trial, blocks.block_size, ranks.size());
+  const auto rank = std::size_t(ranks.rank());
+  simulation::RunSettings share_settings = blocks;
+  if (settings.progress && ranks.size() > 1) {
+    // This rank's progress stands for the whole run's (rank 0 reports it).
+    share_settings.progress = [&](std::size_t done, std::size_t) {
+      const std::uint64_t share = std::max<std::uint64_t>(shares[rank + 1] - shares[rank], 1);
+      settings.progress(std::size_t(first + (done - shares[rank]) * (end_trial - first) / share), std::size_t(end_trial));
+    };
+  }
+  simulation::for_each_block(plan, share_settings, shares[rank], shares[rank + 1],
                              [&](const simulation::TrialBlock& block, std::uint64_t first_trial) { per_thread.local().add_block(block, first_trial); });
-  for (const RunAccumulator& part : per_thread) into.merge(part);
+  if (ranks.size() == 1) {
+    for (const RunAccumulator& part : per_thread) into.merge(part);
+  } else {
+    RunAccumulator mine = into.empty_like();
+    for (const RunAccumulator& part : per_thread) mine.merge(part);
+    const std::vector<std::vector<std::uint8_t>> parts = ranks.allgather(mine.serialize());
+    for (std::size_t r = 0; r < parts.size(); ++r) {
+      if (r == rank) {
+        into.merge(mine);  // its first trials are already in into's storage (shared)
+        continue;
+      }
+      RunAccumulator theirs = into.empty_like();
+      theirs.restore(parts[r]);
+      into.merge(theirs);
+    }
+  }
   if (into.first_non_finite().found()) {
     throw NonFiniteOutputError(into.first_non_finite(), into.option_id(into.first_non_finite().option));
   }
