@@ -7,10 +7,6 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#ifdef MCRISK_MPI
-#include "mpi_cluster.h"
-#endif
-
 namespace mcrisk::cluster {
 
 namespace {
@@ -35,22 +31,7 @@ const Cluster* active = &kSingleProcess;
 
 const Cluster& current() { return *active; }
 
-ClusterSession::ClusterSession(int& argc, char**& argv) {
-#ifdef MCRISK_MPI
-  cluster_ = start_mpi(argc, argv);
-  active = cluster_.get();
-#else
-  (void)argc;
-  (void)argv;
-#endif
-}
-
-ClusterSession::~ClusterSession() {
-  active = &kSingleProcess;
-#ifdef MCRISK_MPI
-  if (cluster_) finish_mpi();
-#endif
-}
+void set_current(const Cluster* cluster) { active = cluster ? cluster : &kSingleProcess; }
 
 std::vector<std::uint64_t> share_trials(std::uint64_t first, std::uint64_t end, std::size_t block_size, int ranks) {
   if (ranks < 1) throw std::invalid_argument("share_trials: a cluster has at least one rank");

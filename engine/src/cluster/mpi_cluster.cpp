@@ -1,4 +1,7 @@
-#include "mpi_cluster.h"
+// The MPI cluster: MPI_COMM_WORLD's ranks. Linked only into mcrisk-mpi
+// (-DMCRISK_MPI=ON), the one file that includes <mpi.h>.
+
+#include "mcrisk/cluster/cluster.h"
 
 #include <fmt/format.h>
 #include <mpi.h>
@@ -101,7 +104,7 @@ class MpiCluster final : public Cluster {
 
 }  // namespace
 
-std::unique_ptr<Cluster> start_mpi(int& argc, char**& argv) {
+ClusterSession::ClusterSession(int& argc, char**& argv) {
   int provided = 0;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
     throw std::runtime_error("MPI_Init_thread failed");
@@ -110,9 +113,13 @@ std::unique_ptr<Cluster> start_mpi(int& argc, char**& argv) {
     MPI_Finalize();
     throw std::runtime_error("this MPI library cannot be used from a threaded program (MPI_THREAD_FUNNELED not provided)");
   }
-  return std::make_unique<MpiCluster>();
+  cluster_ = std::make_unique<MpiCluster>();
+  set_current(cluster_.get());
 }
 
-void finish_mpi() { MPI_Finalize(); }
+ClusterSession::~ClusterSession() {
+  set_current(nullptr);
+  MPI_Finalize();
+}
 
 }  // namespace mcrisk::cluster

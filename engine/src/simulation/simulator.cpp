@@ -1,5 +1,6 @@
 #include "mcrisk/simulation/simulator.h"
 
+#include <spdlog/spdlog.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -176,12 +178,20 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
     }
   });
   if (ranks.size() == 1) return;
+  const auto gather_start = std::chrono::steady_clock::now();
   std::vector<std::uint64_t> offsets(shares.size());
   for (std::size_t r = 0; r < shares.size(); ++r) offsets[r] = shares[r] - first_trial;
+  std::size_t gathered = 0;
   for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
                         &outputs.net_by_year, &outputs.gross_by_year, &outputs.drivers}) {
-    for (Column& column : *columns) ranks.allgather_in_place(std::span<double>(column.data() + first_trial, total_trials - first_trial), offsets);
+    for (Column& column : *columns) {
+      ranks.allgather_in_place(std::span<double>(column.data() + first_trial, total_trials - first_trial), offsets);
+      ++gathered;
+    }
   }
+  spdlog::debug("trials [{}, {}): gathered {} columns ({:.1f} MB) from {} ranks in {:.3f} s", first_trial, total_trials, gathered,
+                double(gathered * (total_trials - first_trial) * sizeof(double)) / 1e6, ranks.size(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - gather_start).count());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "mcrisk/statistics/run_accumulator.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <tbb/enumerable_thread_specific.h>
 
 #include <algorithm>
@@ -605,7 +606,9 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
   } else {
     RunAccumulator mine = into.empty_like();
     for (const RunAccumulator& part : per_thread) mine.merge(part);
-    const std::vector<std::vector<std::uint8_t>> parts = ranks.allgather(mine.serialize());
+    const std::vector<std::uint8_t> bytes = mine.serialize();
+    spdlog::debug("rank {}: trials [{}, {}) accumulated, {} bytes to gather", rank, shares[rank], shares[rank + 1], bytes.size());
+    const std::vector<std::vector<std::uint8_t>> parts = ranks.allgather(bytes);
     for (std::size_t r = 0; r < parts.size(); ++r) {
       if (r == rank) {
         into.merge(mine);  // its first trials are already in into's storage (shared)

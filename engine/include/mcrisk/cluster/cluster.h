@@ -1,6 +1,6 @@
 #pragma once
-// The processes a run is spread over: MPI ranks when mcrisk is built with
-// -DMCRISK_MPI=ON and started under mpirun, otherwise this process alone. The
+// The processes a run is spread over: MPI ranks when `mcrisk-mpi` (built with
+// -DMCRISK_MPI=ON) is started under mpirun, otherwise this process alone. The
 // engine asks it which trials are this rank's and gathers every rank's
 // results, so that after each simulation step every rank holds the same full
 // state and the code after it (statistics, precision rounds, scenarios,
@@ -38,9 +38,14 @@ const Cluster& current();
 //! True on the rank that writes files, prints results and logs at info level (rank 0).
 inline bool is_root() { return current().rank() == 0; }
 
-//! Starts the cluster for the life of main(): MPI_Init_thread when built with
-//! MCRISK_MPI (threads never call MPI: only the thread that started the run
-//! does), nothing otherwise; the destructor finalises it.
+//! Makes `cluster` this process's cluster (nullptr: this process alone again); ClusterSession does this.
+void set_current(const Cluster* cluster);
+
+//! Starts the cluster for the life of main(). Defined twice, and each
+//! executable links one: `mcrisk` (src/cluster/single_process_session.cpp)
+//! does nothing; `mcrisk-mpi` (src/cluster/mpi_cluster.cpp) calls
+//! MPI_Init_thread (threads never call MPI: only the thread that started the
+//! run does) and, in the destructor, MPI_Finalize.
 class ClusterSession {
  public:
   ClusterSession(int& argc, char**& argv);
