@@ -70,3 +70,40 @@ TEST(SingleProcessCluster, IsRankZeroOfOneAndGathersItsOwnBytes) {
 
 }  // namespace
 }  // namespace mcrisk::cluster
+
+namespace mcrisk::cluster {
+namespace {
+
+// Every rank but 0 sends exactly once, to a rank that has already received all
+// its own children (so the tree has no cycle and reaches rank 0), and receives
+// each child once; depth is ceil(log2 K).
+TEST(ClusterReductionTree, EveryRankReachesRankZeroOnceInLogSteps) {
+  for (int ranks = 1; ranks <= 70; ++ranks) {
+    std::vector<int> received(std::size_t(ranks), 0);
+    int steps_needed = 0;
+    while ((1 << steps_needed) < ranks) ++steps_needed;
+    for (int rank = 0; rank < ranks; ++rank) {
+      const ReductionTree tree = reduction_tree(rank, ranks);
+      EXPECT_EQ(tree.parent < 0, rank == 0) << rank << " of " << ranks;
+      for (int child : tree.children) {
+        ASSERT_GT(child, rank);
+        ASSERT_LT(child, ranks);
+        ++received[std::size_t(child)];
+        EXPECT_EQ(reduction_tree(child, ranks).parent, rank);
+      }
+      // Depth: follow parents to 0.
+      int depth = 0;
+      for (int at = rank; at != 0; at = reduction_tree(at, ranks).parent) ++depth;
+      EXPECT_LE(depth, steps_needed);
+    }
+    for (int rank = 1; rank < ranks; ++rank) EXPECT_EQ(received[std::size_t(rank)], 1) << rank << " of " << ranks;
+    EXPECT_EQ(received[0], 0);
+  }
+  EXPECT_EQ(reduction_tree(0, 4).children, (std::vector<int>{1, 2}));
+  EXPECT_EQ(reduction_tree(2, 4).children, (std::vector<int>{3}));
+  EXPECT_EQ(reduction_tree(3, 4).parent, 2);
+  EXPECT_THROW(reduction_tree(4, 4), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace mcrisk::cluster

@@ -20,6 +20,9 @@ class SingleProcess final : public Cluster {
   std::vector<std::vector<std::uint8_t>> allgather(std::span<const std::uint8_t> mine) const override {
     return {std::vector<std::uint8_t>(mine.begin(), mine.end())};
   }
+  void send(std::span<const std::uint8_t>, int) const override { throw std::logic_error("a single process has no other rank to send to"); }
+  std::vector<std::uint8_t> receive(int) const override { throw std::logic_error("a single process has no other rank to receive from"); }
+  void broadcast(std::vector<std::uint8_t>&, int) const override {}
   [[noreturn]] void abort(int exit_code) const override { std::exit(exit_code); }
   std::string describe() const override { return "single process"; }
 };
@@ -47,6 +50,21 @@ std::vector<std::uint64_t> share_trials(std::uint64_t first, std::uint64_t end, 
     bounds[std::size_t(r)] = std::clamp((base + block) * size, first, end);
   }
   return bounds;
+}
+
+ReductionTree reduction_tree(int rank, int ranks) {
+  if (ranks < 1 || rank < 0 || rank >= ranks) throw std::invalid_argument("reduction_tree: no such rank");
+  ReductionTree tree;
+  // Step s = 1, 2, 4, ...: a rank that is an odd multiple of s sends to rank - s
+  // and is done; a multiple of 2s receives from rank + s if there is one.
+  for (int step = 1; step < ranks; step *= 2) {
+    if (rank % (2 * step) == step) {
+      tree.parent = rank - step;
+      break;
+    }
+    if (rank + step < ranks) tree.children.push_back(rank + step);
+  }
+  return tree;
 }
 
 void inject_test_fault(int rank) {

@@ -32,6 +32,8 @@ int as_count(std::uint64_t n, const char* what) {
 }
 
 class MpiCluster final : public Cluster {
+  static constexpr int kSizeTag = 1, kBytesTag = 2;
+
  public:
   MpiCluster() {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
@@ -82,6 +84,31 @@ class MpiCluster final : public Cluster {
       parts.emplace_back(begin, begin + counts[r]);
     }
     return parts;
+  }
+
+  void send(std::span<const std::uint8_t> bytes, int to) const override {
+    inject_test_fault(rank_);
+    const std::uint64_t size = bytes.size();
+    check(MPI_Send(&size, 1, MPI_UINT64_T, to, kSizeTag, MPI_COMM_WORLD), "MPI_Send");
+    check(MPI_Send(bytes.data(), as_count(size, "a sent buffer"), MPI_BYTE, to, kBytesTag, MPI_COMM_WORLD), "MPI_Send");
+  }
+
+  std::vector<std::uint8_t> receive(int from) const override {
+    inject_test_fault(rank_);
+    std::uint64_t size = 0;
+    check(MPI_Recv(&size, 1, MPI_UINT64_T, from, kSizeTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+    std::vector<std::uint8_t> bytes(size);
+    check(MPI_Recv(bytes.data(), as_count(size, "a received buffer"), MPI_BYTE, from, kBytesTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+          "MPI_Recv");
+    return bytes;
+  }
+
+  void broadcast(std::vector<std::uint8_t>& bytes, int root) const override {
+    inject_test_fault(rank_);
+    std::uint64_t size = bytes.size();
+    check(MPI_Bcast(&size, 1, MPI_UINT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
+    bytes.resize(size);
+    check(MPI_Bcast(bytes.data(), as_count(size, "a broadcast buffer"), MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
   }
 
   [[noreturn]] void abort(int exit_code) const override {

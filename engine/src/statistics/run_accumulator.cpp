@@ -604,19 +604,35 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
   if (ranks.size() == 1) {
     for (const RunAccumulator& part : per_thread) into.merge(part);
   } else {
-    RunAccumulator mine = into.empty_like();
+    // Ranks' accumulators are merged along a binomial tree to rank 0 (ceil(log2 K)
+    // steps of one accumulator each, where an allgather would bring every rank
+    // K - 1 of them), and the total is broadcast. Merging is exact and
+    // order-free, so the tree's order gives the same bits as any other.
+    RunAccumulator mine = into.empty_like();  // shares into's stored first trials
     for (const RunAccumulator& part : per_thread) mine.merge(part);
-    const std::vector<std::uint8_t> bytes = mine.serialize();
-    spdlog::debug("rank {}: trials [{}, {}) accumulated, {} bytes to gather", rank, shares[rank], shares[rank + 1], bytes.size());
-    const std::vector<std::vector<std::uint8_t>> parts = ranks.allgather(bytes);
-    for (std::size_t r = 0; r < parts.size(); ++r) {
-      if (r == rank) {
-        into.merge(mine);  // its first trials are already in into's storage (shared)
-        continue;
-      }
+    const cluster::ReductionTree tree = cluster::reduction_tree(ranks.rank(), ranks.size());
+    for (const int child : tree.children) {
       RunAccumulator theirs = into.empty_like();
-      theirs.restore(parts[r]);
-      into.merge(theirs);
+      theirs.restore(ranks.receive(child));
+      mine.merge(theirs);
+    }
+    std::vector<std::uint8_t> total;
+    if (tree.parent >= 0) {
+      const std::vector<std::uint8_t> bytes = mine.serialize();
+      spdlog::debug("rank {}: trials [{}, {}) and its subtree's sent to rank {}: {} bytes", rank, shares[rank], shares[rank + 1], tree.parent,
+                    bytes.size());
+      ranks.send(bytes, tree.parent);
+    } else {
+      total = mine.serialize();
+      spdlog::debug("trials [{}, {}) from {} ranks merged: {} bytes to broadcast", first, end_trial, ranks.size(), total.size());
+    }
+    ranks.broadcast(total, 0);
+    if (tree.parent < 0) {
+      into.merge(mine);  // rank 0's total; its first trials are already in into's storage (shared)
+    } else {
+      RunAccumulator all = into.empty_like();
+      all.restore(total);
+      into.merge(all);
     }
   }
   if (into.first_non_finite().found()) {

@@ -26,6 +26,11 @@ class Cluster {
   virtual void allgather_in_place(std::span<double> data, std::span<const std::uint64_t> offsets) const = 0;
   //! Every rank's bytes, in rank order.
   virtual std::vector<std::vector<std::uint8_t>> allgather(std::span<const std::uint8_t> mine) const = 0;
+  //! Point to point, for tree reductions: sends bytes to rank `to`; receives what rank `from` sent.
+  virtual void send(std::span<const std::uint8_t> bytes, int to) const = 0;
+  virtual std::vector<std::uint8_t> receive(int from) const = 0;
+  //! Rank root's bytes on every rank (the others' `bytes` are replaced).
+  virtual void broadcast(std::vector<std::uint8_t>& bytes, int root) const = 0;
   //! Ends every rank of the job at once with this exit code (MPI_Abort); a single process just exits.
   [[noreturn]] virtual void abort(int exit_code) const = 0;
   //! "MPI (Open MPI 4.1.4)" or "single process", for logs.
@@ -62,6 +67,15 @@ class ClusterSession {
 //! rank r runs [bounds[r], bounds[r + 1]). Shares differ by at most one block; a
 //! share may be empty. Which rank runs a block never changes what it computes.
 std::vector<std::uint64_t> share_trials(std::uint64_t first, std::uint64_t end, std::size_t block_size, int ranks);
+
+//! The partners of `rank` in a binomial-tree reduction to rank 0 over `ranks`
+//! ranks, in order: it receives from each `children` rank (merging as it goes),
+//! then sends to `parent` (none for rank 0). ceil(log2 ranks) steps in all.
+struct ReductionTree {
+  std::vector<int> children;
+  int parent = -1;
+};
+ReductionTree reduction_tree(int rank, int ranks);
 
 //! Test-only fault injection, read from $MCRISK_TEST_FAULT ("throw@R" or "kill@R"):
 //! rank R throws or sends itself SIGKILL at its first collective, to test that a
