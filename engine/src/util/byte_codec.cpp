@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <stdexcept>
@@ -24,8 +25,18 @@ void ByteWriter::raw(std::span<const std::uint8_t> data) {
 }
 
 void ByteWriter::f64_array(std::span<const double> values) {
-  bytes_.reserve(bytes_.size() + 8 * values.size());
-  for (double value : values) f64(value);
+  // Grow geometrically: reserving exactly what each call needs would reallocate
+  // and copy the whole buffer on every call, quadratic in the number of arrays.
+  const std::size_t needed = bytes_.size() + 8 * values.size();
+  if (needed > bytes_.capacity()) bytes_.reserve(std::max(needed, 2 * bytes_.capacity()));
+  if constexpr (std::endian::native == std::endian::little) {
+    // The format is little-endian: the doubles' bytes as they are in memory.
+    const std::size_t at = bytes_.size();
+    bytes_.resize(needed);
+    if (!values.empty()) std::memcpy(bytes_.data() + at, values.data(), 8 * values.size());
+  } else {
+    for (double value : values) f64(value);
+  }
 }
 
 double ByteReader::f64(std::string_view field) { return std::bit_cast<double>(get(8, field)); }
