@@ -156,6 +156,7 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
     };
   }
 
+  const auto simulate_start = std::chrono::steady_clock::now();
   for_each_block_on(plan, sampler, share_settings, mine_first, mine_end, [&](const TrialBlock& block, std::uint64_t first) {
     const std::size_t n = block.size();
     // Each block writes only its own trials' positions: no ordering between blocks matters.
@@ -177,8 +178,10 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
       store(outputs.drivers[c], [&](std::size_t i) { return block.component(c, i); });
     }
   });
-  if (ranks.size() == 1) return;
   const auto gather_start = std::chrono::steady_clock::now();
+  spdlog::debug("rank {}: trials [{}, {}) simulated in {:.3f} s", ranks.rank(), mine_first, mine_end,
+                std::chrono::duration<double>(gather_start - simulate_start).count());
+  if (ranks.size() == 1) return;
   std::vector<std::uint64_t> offsets(shares.size());
   for (std::size_t r = 0; r < shares.size(); ++r) offsets[r] = shares[r] - first_trial;
   std::size_t gathered = 0;

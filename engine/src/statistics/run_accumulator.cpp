@@ -5,6 +5,7 @@
 #include <tbb/enumerable_thread_specific.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -608,6 +609,8 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
     // steps of one accumulator each, where an allgather would bring every rank
     // K - 1 of them), and the total is broadcast. Merging is exact and
     // order-free, so the tree's order gives the same bits as any other.
+    const auto start = std::chrono::steady_clock::now();
+    const auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
     RunAccumulator mine = into.empty_like();  // shares into's stored first trials
     for (const RunAccumulator& part : per_thread) mine.merge(part);
     const cluster::ReductionTree tree = cluster::reduction_tree(ranks.rank(), ranks.size());
@@ -624,7 +627,6 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
       ranks.send(bytes, tree.parent);
     } else {
       total = mine.serialize();
-      spdlog::debug("trials [{}, {}) from {} ranks merged: {} bytes to broadcast", first, end_trial, ranks.size(), total.size());
     }
     ranks.broadcast(total, 0);
     if (tree.parent < 0) {
@@ -634,6 +636,8 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
       all.restore(total);
       into.merge(all);
     }
+    spdlog::debug("trials [{}, {}): {} ranks' accumulators merged and broadcast ({:.1f} MB) in {:.3f} s", first, end_trial, ranks.size(),
+                  double(total.size()) / 1e6, since());
   }
   if (into.first_non_finite().found()) {
     throw NonFiniteOutputError(into.first_non_finite(), into.option_id(into.first_non_finite().option));
