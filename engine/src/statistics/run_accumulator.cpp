@@ -600,8 +600,11 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
       settings.progress(std::size_t(first + (done - shares[rank]) * (end_trial - first) / share), std::size_t(end_trial));
     };
   }
+  const auto accumulate_start = std::chrono::steady_clock::now();
   simulation::for_each_block(plan, share_settings, shares[rank], shares[rank + 1],
                              [&](const simulation::TrialBlock& block, std::uint64_t first_trial) { per_thread.local().add_block(block, first_trial); });
+  spdlog::debug("rank {}: trials [{}, {}) simulated and accumulated in {:.3f} s", rank, shares[rank], shares[rank + 1],
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - accumulate_start).count());
   if (ranks.size() == 1) {
     for (const RunAccumulator& part : per_thread) into.merge(part);
   } else {
