@@ -10,8 +10,10 @@ threads) is removed: every number is compared by its exact text, which
 nlohmann-json writes with enough digits to round-trip a double. CSV files are
 compared byte for byte.
 
-Then the failure cases: one rank throwing, or killed by SIGKILL, must end the
-whole job with a non-zero exit within the timeout, and leave no result file.
+mcrisk-mpi without mpirun must equal mcrisk too. Then the failure cases: a
+missing config (an error on every rank), and one rank throwing or killed by
+SIGKILL, must end the whole job with a non-zero exit within the timeout, and
+leave no result file.
 
 Usage: mpi_determinism_test.py --plain PLAIN_MCRISK --mpi MPI_MCRISK --source SRC [--ranks 1,2,3,4]
 """
@@ -141,6 +143,25 @@ def main():
                 if difference:
                     failures.append(f"{name}, {k} ranks: {file} differs from the plain build at {difference}")
             print(f"{name}: {k} rank(s) {seconds:.1f} s, {'same bits' if len(failures) == failures_before else 'DIFFERENT'}")
+
+    # mcrisk-mpi started without mpirun (an MPI singleton) is a single process like mcrisk.
+    reference = work / "singleton-plain"
+    singleton = work / "singleton"
+    plain_result, _ = run([args.plain, "run", config, "-n", "3000", "-s", "17", "-q", "-o", str(reference)])
+    result, _ = run([args.mpi, "run", config, "-n", "3000", "-s", "17", "-q", "-o", str(singleton)])
+    if plain_result.returncode != 0 or result.returncode != 0:
+        failures.append(f"singleton: exits {plain_result.returncode} and {result.returncode}: {result.stderr.strip()[:400]}")
+    elif first_difference(load_json(reference / "summary.json"), load_json(singleton / "summary.json")):
+        failures.append("singleton: summary.json differs from the plain build's")
+    else:
+        print("singleton (no mpirun): same bits")
+
+    # An error every rank meets (a missing config) ends the job once, clearly.
+    result, seconds = run(mpirun(3, args.mpi, "run", str(pathlib.Path(config).with_name("no_such_config.yaml")), "-q", "-o",
+                                 str(work / "missing")))
+    if result.returncode == 0 or "cannot open the config file" not in result.stderr or (work / "missing").exists():
+        failures.append(f"missing config: exit {result.returncode}, stderr {result.stderr.strip()[:400]}")
+    print(f"missing config on 3 ranks: exit {result.returncode} after {seconds:.1f} s")
 
     # A failing rank ends the job: non-zero exit, no hang, no result file.
     for fault in ["throw@1", "kill@1", "throw@2"]:
