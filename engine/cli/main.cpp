@@ -27,11 +27,15 @@
 #include "mcrisk/statistics/run_summary.h"
 #include "mcrisk/statistics/scenarios.h"
 #include "mcrisk/statistics/sensitivity.h"
+#include "mcrisk/util/build_info.h"
 #include "mcrisk/version.h"
+#include "history_commands.h"
+#include "sampling_design.h"
 
 namespace {
 
 using namespace mcrisk;
+using cli::apply_sampling;
 
 struct LoadedModel {
   model::Model model;
@@ -187,28 +191,6 @@ class ProgressLine {
   bool logged_done_ = false;
 };
 
-// Stratified points (lhs, sobol) are not independent within a replicate: the
-// run is R replicates of M points, and every interval comes from the spread
-// over replicates. Sets the sampler in settings and rounds its trials to whole
-// replicates; returns how intervals are to be computed.
-statistics::IntervalDesign apply_sampling(const std::string& method, std::size_t replicates, simulation::RunSettings& settings) {
-  settings.sampling = sampling::parse_sampling_method(method);
-  if (settings.sampling == sampling::SamplingMethod::MonteCarlo) return {};
-  std::size_t per_replicate = std::max<std::size_t>(settings.trials / replicates, 1);
-  if (settings.sampling == sampling::SamplingMethod::Sobol) {
-    std::size_t power = 1;
-    while (power * 2 <= per_replicate) power *= 2;
-    per_replicate = power;  // Sobol nets balance at powers of two
-  }
-  if (per_replicate * replicates != settings.trials) {
-    spdlog::warn("{} sampling runs whole replicates: {} x {} = {} trials instead of {}", method, replicates, per_replicate,
-                 per_replicate * replicates, settings.trials);
-  }
-  settings.replicate_size = per_replicate;
-  settings.trials = per_replicate * replicates;
-  return {per_replicate};
-}
-
 // A rank that fails cannot return: the others may be waiting for it in a
 // collective. MPI_Abort ends every rank, and mpirun exits non-zero; rank 0 has
 // written nothing yet (it writes only after the last gather).
@@ -224,7 +206,8 @@ int main(int argc, char** argv) {
   // MPI_Init under mpirun in the MPI build; every rank runs this same main().
   const cluster::ClusterSession cluster_session(argc, argv);
   CLI::App app{"mcrisk: Monte Carlo risk appraisal of service delivery options"};
-  app.set_version_flag("--version", std::string("mcrisk ") + mcrisk::kEngineVersion);
+  app.set_version_flag("--version", std::string("mcrisk ") + mcrisk::kEngineVersion + " (commit " + mcrisk::util::engine_commit() + ", " +
+                                        mcrisk::util::build_type() + ", " + mcrisk::util::compiler() + ")");
   app.require_subcommand(1);
   app.fallthrough();  // --log-level may come after the subcommand too
   std::string log_level = "warn";
@@ -352,6 +335,12 @@ int main(int argc, char** argv) {
   plan_command->add_option("--scenario", scenario_name, "The planned case under this scenario's overrides (fixed and shifted drivers)");
   plan_command->add_option("--scenarios", scenarios_file, "Overlay file of scenarios");
 
+  // The run history: --history/--no-history, and the batch, history and compare commands (history_commands.cpp).
+  cli::HistoryChoice history;
+  cli::add_history_options(*run, history);
+  cli::add_history_options(*scenarios_command, history);
+  const auto history_commands = cli::add_history_commands(app, history);
+
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_color_mt("mcrisk");
@@ -366,9 +355,26 @@ int main(int argc, char** argv) {
     spdlog::info("{}", ranks.describe());
   }
 
+  // Rank 0 alone records runs in the history, as it alone writes files.
+  if (!cluster::is_root()) history.disabled = true;
+  cli::RunRecorder recorder(history);
+  // What is known of a `run` that failed, for its record in the history.
+  const auto record_failed_run = [&](const std::string& error) {
+    if (!(*run || *scenarios_command) || recorder.attempted()) return;
+    store::RunRecord failed;
+    failed.command = *run ? "run" : "scenarios";
+    failed.config_path = config_path;
+    failed.scenario = scenario_name;
+    failed.seed = seed;
+    if (trials) failed.trials = *trials;
+    failed.sampling = sampling;
+    failed.statistics_mode = statistics_mode;
+    recorder.record_failure(failed, error);
+  };
   try {
     // Commands that simulate nothing need no ranks but the first.
     if (!cluster::is_root() && (*report_command || *check || *plan_command || *replay)) return 0;
+    if (const auto code = cli::run_history_commands(*history_commands, history)) return *code;
     if (*report_command) {
       // The model comes from the config the run used, checked against the hash in summary.json.
       if (config_path.empty()) config_path = report::config_file_of_run(report_dir);
@@ -428,11 +434,13 @@ int main(int argc, char** argv) {
       settings.seed = run_seed;
       settings.threads = threads;
       spdlog::info("running the base case and {} scenario(s), {} trials each, seed {}", chosen.size(), settings.trials, settings.seed);
+      const auto start = std::chrono::steady_clock::now();
       const auto comparison = statistics::compare_scenarios(loaded.model, settings, chosen);
+      const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (!cluster::is_root()) return 0;
       report::write_scenarios(comparison, directory);
       fmt::print("{}\nResults: {}\n", report::format_scenarios_table(comparison), (directory / "scenarios.json").string());
-      return 0;
+      return recorder.record_scenarios(comparison, directory, threads, wall_seconds) ? 0 : 1;
     }
     if (*replay) {
       fmt::print("{}\nTrial {} of seed {}\n\n", loaded.model.name, trial, run_seed);
@@ -509,13 +517,15 @@ int main(int argc, char** argv) {
       const report::ReportFiles files = report::build_report(loaded.model, directory);
       fmt::print("Report: {}\nWorkbook: {}\n", files.html.string(), files.workbook.string());
     }
-    return 0;
+    return recorder.record_success(timed, "run", scenario_name, directory) ? 0 : 1;
   } catch (const config::ConfigError& error) {
     spdlog::error("{}", error.what());
+    if (cluster::is_root()) record_failed_run(error.what());
     if (ranks.size() > 1) abort_job(ranks);
     return 1;
   } catch (const std::exception& error) {
     spdlog::error("{}", error.what());
+    if (cluster::is_root()) record_failed_run(error.what());
     if (ranks.size() > 1) abort_job(ranks);
     return 1;
   }

@@ -2,7 +2,7 @@
 """The MPI build under mpirun gives the plain build's results bit for bit.
 
 For each case (run exact, run lhs, run --precision, run streaming, scenarios,
-sensitivity) the plain mcrisk writes the reference; the MPI mcrisk then runs
+sensitivity, batch) the plain mcrisk writes the reference; the MPI mcrisk then runs
 under `mpirun --oversubscribe --allow-run-as-root -np K` for every K in
 --ranks, and each result file must equal the reference once the run's
 metadata (ranks, threads, wall time, the memory estimate that depends on
@@ -115,6 +115,17 @@ def main():
         ("sensitivity", ["sensitivity", config, "-n", "4000", "-s", "16", "--sobol-trials", "1024", "--bootstrap", "100",
                          "--switching-trials", "2000"], ["sensitivity.json"], ranks),
     ]
+    # A batch of three runs (exact, a scenario, streaming), each into OUT/<name>/.
+    manifest = work / "batch.yaml"
+    manifest.write_text("mcrisk_batch: 1\n"
+                        "defaults: {trials: 5000, seed: 18, sampling: mc, statistics: exact}\n"
+                        "runs:\n"
+                        f"  - config: {config}\n"
+                        "    scenario: [base, deep_grant_cut]\n"
+                        f"  - {{name: streamed, config: {config}, statistics: streaming, trials: 6000}}\n")
+    cases.append(("batch", ["batch", str(manifest), "--no-history"],
+                  ["triborough_2010-s18-n5000-mc/summary.json", "triborough_2010-deep_grant_cut-s18-n5000-mc/summary.json",
+                   "streamed-s18-n6000-mc/summary.json", "streamed-s18-n6000-mc/summary.csv"], ranks))
     for name, command, files, case_ranks in cases:
         reference = work / (name.replace(" ", "_") + "-plain")
         result, seconds = run([args.plain, *command, "-o", str(reference), "--threads", "2"])

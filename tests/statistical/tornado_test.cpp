@@ -91,13 +91,8 @@ model::Model switching_model() {
 }
 
 double expected_npv_with(const model::Model& model, std::size_t driver, double percentile, std::size_t option, std::size_t trials) {
-  model::ScenarioOverride hold;
-  hold.kind = model::ScenarioOverride::Kind::FixPercentile;
-  hold.driver = driver;
-  hold.value = percentile;
-  simulation::PlanAdjustments adjustments;
-  adjustments.overrides.push_back(hold);
-  const auto outputs = simulation::simulate(simulation::EvaluationPlan::compile(model, adjustments), settings(trials));
+  const auto outputs =
+      simulation::simulate(simulation::EvaluationPlan::compile(model, statistics::hold_at_percentile(driver, percentile)), settings(trials));
   double sum = 0;
   for (double x : outputs.npv_green_book[option]) sum += x;
   return sum / double(trials);

@@ -9,6 +9,7 @@
 
 #include "mcrisk/report/sensitivity_tables.h"
 #include "mcrisk/util/atomic_file.h"
+#include "mcrisk/util/build_info.h"
 
 namespace mcrisk::report {
 
@@ -152,6 +153,7 @@ json summary_to_json(const statistics::RunSummary& summary) {
                    {"sampling", summary.run.sampling},
                    {"replicate_size", summary.run.replicate_size},
                    {"engine_version", summary.run.engine_version},
+                   {"engine_commit", util::engine_commit()},  // this build wrote the summary right after the run
                    {"wall_seconds", summary.run.wall_seconds}}},
                  {"statistics", statistics_to_json(summary.statistics)},
                  {"option_order", option_order},

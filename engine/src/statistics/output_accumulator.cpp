@@ -12,19 +12,28 @@ OutputAccumulator::OutputAccumulator(double shift, int precision_bits) : shift_(
   if (!std::isfinite(shift)) throw std::invalid_argument("output accumulator with a non-finite shift");
 }
 
+const QuantileSketch& OutputAccumulator::counted() const {
+  if (!pending_.empty()) {
+    sketch_.add_many(pending_.size(), [&](std::size_t i) { return pending_[i]; });
+    pending_.clear();
+  }
+  return sketch_;
+}
+
 void OutputAccumulator::merge(const OutputAccumulator& other) {
   if (other.shift_ != shift_) throw std::invalid_argument("merging output accumulators with different shifts");
   sum_.merge(other.sum_);
   squares_.merge(other.squares_);
   negatives_ += other.negatives_;
-  sketch_.merge(other.sketch_);
+  counted();
+  sketch_.merge(other.counted());
 }
 
 void OutputAccumulator::save(util::ByteWriter& out) const {
   sum_.save(out);
   squares_.save(out);
   out.u64(negatives_);
-  sketch_.save(out);
+  counted().save(out);  // the values still held back are part of the state
 }
 
 void OutputAccumulator::load(util::ByteReader& in) {
@@ -47,8 +56,8 @@ double OutputAccumulator::percentile(double level) const {
   if (!(level >= 0 && level <= 100)) throw std::invalid_argument("percentile level outside [0, 100]");
   const double h = double(n - 1) * level / 100.0;
   const auto below = static_cast<std::uint64_t>(std::floor(h));  // 0-based: order statistic below + 1
-  if (below + 1 >= n) return sketch_.max();
-  const double low = sketch_.order_statistic(below + 1).value, high = sketch_.order_statistic(below + 2).value;
+  if (below + 1 >= n) return counted().max();
+  const double low = counted().order_statistic(below + 1).value, high = counted().order_statistic(below + 2).value;
   return low + (h - double(below)) * (high - low);
 }
 
@@ -64,15 +73,15 @@ SampleSummary OutputAccumulator::summary(std::span<const double> levels) const {
   s.mean_se = s.sd / std::sqrt(double(n));
   s.mean_ci95_low = s.mean - kZ975 * s.mean_se;
   s.mean_ci95_high = s.mean + kZ975 * s.mean_se;
-  s.min = sketch_.min();
-  s.max = sketch_.max();
+  s.min = counted().min();
+  s.max = counted().max();
   s.prob_loss = double(negatives_) / double(n);
   s.prob_loss_ci95 = wilson_interval(s.prob_loss, n);
 
   // Every order statistic read from the sketch widens the stated rank error by its bucket's share.
   double rank_error = 0;
   const auto read = [&](std::uint64_t k) {
-    const QuantileSketch::Located located = sketch_.order_statistic(k);
+    const QuantileSketch::Located located = counted().order_statistic(k);
     rank_error = std::max(rank_error, double(located.bucket_count) / double(n));
     return located.value;
   };
@@ -88,13 +97,13 @@ SampleSummary OutputAccumulator::summary(std::span<const double> levels) const {
     s.percentiles.push_back({level, value, {read(l), read(u)}});
   }
   const auto tail = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(0.05 * double(n))));
-  s.expected_shortfall_5 = sketch_.sum_of_smallest(tail) / double(tail);
+  s.expected_shortfall_5 = counted().sum_of_smallest(tail) / double(tail);
   const double quantile = read(tail);
-  const double tail_variance = tail > 1 ? sketch_.squared_deviation_of_smallest(tail, s.expected_shortfall_5) / double(tail - 1) : 0.0;
+  const double tail_variance = tail > 1 ? counted().squared_deviation_of_smallest(tail, s.expected_shortfall_5) / double(tail - 1) : 0.0;
   const double variance = (tail_variance + 0.95 * (s.expected_shortfall_5 - quantile) * (s.expected_shortfall_5 - quantile)) / (0.05 * double(n));
   const double half = kZ975 * std::sqrt(variance);
   s.expected_shortfall_5_ci95 = {s.expected_shortfall_5 - half, s.expected_shortfall_5 + half};
-  s.accuracy = {false, sketch_.relative_error_bound(), rank_error};
+  s.accuracy = {false, counted().relative_error_bound(), rank_error};
   return s;
 }
 

@@ -50,8 +50,8 @@ void QuantileSketch::merge(const QuantileSketch& other) {
     if (from == nullptr) continue;
     std::uint64_t* into = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
     for (std::size_t i = 0; i <= offset_mask_; ++i) into[i] += from[i];
-    page_counts_[slot] += other.page_counts_[slot];
   }
+  page_counts_valid_ = false;
   count_ += other.count_;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
@@ -81,8 +81,21 @@ void QuantileSketch::bucket_bounds(std::int64_t key, double& low, double& high) 
   }
 }
 
+void QuantileSketch::refresh_page_counts() const {
+  if (page_counts_valid_) return;
+  for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
+    const std::uint64_t* page = pages_[slot].get();
+    std::uint64_t total = 0;
+    if (page != nullptr)
+      for (std::size_t i = 0; i <= offset_mask_; ++i) total += page[i];
+    page_counts_[slot] = total;
+  }
+  page_counts_valid_ = true;
+}
+
 template <typename Visit>
 void QuantileSketch::walk_smallest(std::uint64_t k, bool only_last, Visit visit) const {
+  if (only_last) refresh_page_counts();
   std::uint64_t covered = 0;
   for (std::size_t slot = 0; slot < pages_.size() && covered < k; ++slot) {
     const std::uint64_t* page = pages_[slot].get();
@@ -159,7 +172,7 @@ void QuantileSketch::add_bucket(std::int64_t key, std::uint64_t count) {
   if (slot >= pages_.size()) throw std::out_of_range("quantile sketch bucket key out of range");
   std::uint64_t* page = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
   page[std::size_t(key) & offset_mask_] += count;
-  page_counts_[slot] += count;
+  page_counts_valid_ = false;
   count_ += count;
   double low = 0, high = 0;
   bucket_bounds(key, low, high);

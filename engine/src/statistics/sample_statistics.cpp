@@ -41,11 +41,14 @@ std::pair<std::size_t, std::size_t> percentile_interval_ranks(std::size_t n, dou
   // B = #{X_i <= xi_p} ~ Binomial(n, p) and P(x_(l) <= xi_p < x_(u)) = P(l <= B <= u - 1)
   // (1-based order statistics). Take the largest l with P(B <= l - 1) <= 0.025 and
   // the smallest u with P(B >= u) <= 0.025: coverage is at least 95%.
+  // The searches below find the unique boundary from any start; starting at the
+  // normal approximation (centre -+ 1.96 spread) leaves a few steps, each a
+  // Boost ibeta call, instead of about one per unit of spread (~5,000 at 10^8 trials).
   const double centre = double(n) * p, spread = std::sqrt(double(n) * p * (1 - p));
-  double l = std::max(1.0, std::floor(centre - 3 * spread - 2));
+  double l = std::clamp(std::floor(centre - kZ975 * spread), 1.0, double(n));
   while (l + 1 <= double(n) && binomial_cdf(n, p, l) <= 0.025) l += 1;       // now P(B <= l - 1) <= 0.025 < P(B <= l)
   while (l > 1 && binomial_cdf(n, p, l - 1) > 0.025) l -= 1;
-  double u = std::min(double(n), std::ceil(centre + 3 * spread + 2));
+  double u = std::clamp(std::ceil(centre + kZ975 * spread + 1), 1.0, double(n));
   while (u > 1 && 1.0 - binomial_cdf(n, p, u - 2) <= 0.025) u -= 1;         // P(B >= u - 1) <= 0.025: u - 1 also works
   while (u < double(n) && 1.0 - binomial_cdf(n, p, u - 1) > 0.025) u += 1;
   // Where the sample is too small for 95% (extreme levels), the interval is the

@@ -21,9 +21,7 @@ std::string target_of(const model::Model& model, const model::ScenarioOverride& 
 
 // The percentile of one component's own marginal (as the plan computes it).
 double component_percentile(const model::Model& model, std::size_t component, double level) {
-  const model::Driver& driver = model.drivers[model.components[component].driver];
-  if (driver.law == model::DriverLaw::Ar1) return driver.ar1.mean + driver.ar1.sd * model::standard_normal_quantile(level / 100);
-  return driver.marginals[model.components[component].element].quantile(level / 100);
+  return model.component_quantile(component, level / 100);
 }
 
 }  // namespace
@@ -77,6 +75,16 @@ std::string describe_override(const model::Model& model, const model::ScenarioOv
     }
   }
   return {};
+}
+
+simulation::PlanAdjustments hold_at_percentile(std::size_t driver, double level) {
+  model::ScenarioOverride entry;
+  entry.kind = model::ScenarioOverride::Kind::FixPercentile;
+  entry.driver = driver;
+  entry.value = level;
+  simulation::PlanAdjustments adjustments;
+  adjustments.overrides.push_back(entry);
+  return adjustments;
 }
 
 simulation::PlanAdjustments scenario_adjustments(const model::Scenario& scenario, simulation::PlanAdjustments base) {

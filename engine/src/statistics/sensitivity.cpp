@@ -9,20 +9,6 @@
 
 namespace mcrisk::statistics {
 
-namespace {
-
-simulation::PlanAdjustments hold(std::size_t driver, double level) {
-  model::ScenarioOverride entry;
-  entry.kind = model::ScenarioOverride::Kind::FixPercentile;
-  entry.driver = driver;
-  entry.value = level;
-  simulation::PlanAdjustments adjustments;
-  adjustments.overrides.push_back(entry);
-  return adjustments;
-}
-
-}  // namespace
-
 std::vector<TornadoBar> ranked_by(std::vector<TornadoBar> bars, const std::string& measure) {
   const auto swing = [&](const TornadoBar& bar) {
     if (measure == "mean") return std::fabs(bar.swing_mean);
@@ -71,8 +57,8 @@ SensitivityAnalysis analyse_sensitivity(const model::Model& model, const simulat
   std::vector<std::vector<TornadoBar>> bars(model.options.size());
   for (std::size_t d = 0; d < model.drivers.size(); ++d) {
     const model::Driver& driver = model.drivers[d];
-    const auto low = simulation::simulate(simulation::EvaluationPlan::compile(model, hold(d, low_level)), held);
-    const auto high = simulation::simulate(simulation::EvaluationPlan::compile(model, hold(d, high_level)), held);
+    const auto low = simulation::simulate(simulation::EvaluationPlan::compile(model, hold_at_percentile(d, low_level)), held);
+    const auto high = simulation::simulate(simulation::EvaluationPlan::compile(model, hold_at_percentile(d, high_level)), held);
     for (std::size_t o = 0; o < model.options.size(); ++o) {
       TornadoBar bar;
       bar.driver = driver.name;

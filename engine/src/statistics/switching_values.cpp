@@ -9,6 +9,7 @@
 
 #include "mcrisk/simulation/evaluation_plan.h"
 #include "mcrisk/statistics/sample_statistics.h"
+#include "mcrisk/statistics/scenarios.h"
 
 namespace mcrisk::statistics {
 
@@ -122,14 +123,9 @@ SwitchingAnalysis switching_values(const model::Model& model, const simulation::
     const auto means_at = [&](double p) -> const std::vector<double>& {
       auto found = evaluated.find(p);
       if (found != evaluated.end()) return found->second;
-      model::ScenarioOverride hold;
-      hold.kind = model::ScenarioOverride::Kind::FixPercentile;
-      hold.driver = d;
-      hold.value = p;
-      simulation::PlanAdjustments adjustments;
-      adjustments.overrides.push_back(hold);
       ++analysis.model_runs;
-      return evaluated.emplace(p, expected_npv(simulation::simulate(simulation::EvaluationPlan::compile(model, adjustments), run))).first->second;
+      return evaluated.emplace(p, expected_npv(simulation::simulate(simulation::EvaluationPlan::compile(model, hold_at_percentile(d, p)), run)))
+          .first->second;
     };
     const auto switching_value = [&](const std::function<double(double)>& f) {
       SwitchingValue value;

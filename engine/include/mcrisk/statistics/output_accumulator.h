@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "mcrisk/statistics/exact_sum.h"
 #include "mcrisk/statistics/quantile_sketch.h"
@@ -25,6 +26,9 @@ namespace mcrisk::statistics {
 
 class OutputAccumulator {
  public:
+  //! Values held back before they are counted in the sketch (see pending_).
+  static constexpr std::size_t kSketchBatch = 16384;
+
   explicit OutputAccumulator(double shift = 0, int precision_bits = QuantileSketch::kDefaultPrecisionBits);
 
   //! Adds one summation group: value(i) for i < n, consecutive trials in trial order.
@@ -39,8 +43,9 @@ class OutputAccumulator {
       sum += d;
       squares += d * d;
       negatives += x < 0 ? 1 : 0;
-      sketch_.add(x);
     }
+    for (std::size_t i = 0; i < n; ++i) pending_.push_back(value(i));
+    if (pending_.size() >= kSketchBatch) counted();
     sum_.add(sum);
     squares_.add(squares);
     negatives_ += negatives;
@@ -51,9 +56,10 @@ class OutputAccumulator {
   //! Reads what save() wrote into this accumulator, which must be empty; rejects damaged data.
   void load(util::ByteReader& in);
 
-  std::uint64_t count() const { return sketch_.count(); }
+  std::uint64_t count() const { return counted().count(); }
   double mean() const;
-  const QuantileSketch& sketch() const { return sketch_; }
+  //! The sketch of every value added so far.
+  const QuantileSketch& sketch() const { return counted(); }
   double shift() const { return shift_; }
 
   //! The summary (independent trials: closed-form intervals), percentiles at `levels`.
@@ -65,7 +71,16 @@ class OutputAccumulator {
   double shift_;
   ExactSum sum_, squares_;
   std::uint64_t negatives_ = 0;
-  QuantileSketch sketch_;
+  // Values not yet counted in the sketch. A streaming run feeds 42 sketches (R1)
+  // 256 trials at a time; counted at once, each sketch's buckets would leave the
+  // cache between turns and nearly every count would miss. Batches of
+  // kSketchBatch values keep one sketch's buckets hot while they go in (counts
+  // are order-free, so when they are counted never changes a result). Reads
+  // count the pending values first: logically const, and an accumulator is
+  // never read by two threads at once.
+  const QuantileSketch& counted() const;
+  mutable std::vector<double> pending_;
+  mutable QuantileSketch sketch_;
 };
 
 }  // namespace mcrisk::statistics

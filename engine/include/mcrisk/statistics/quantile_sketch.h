@@ -40,15 +40,34 @@ class QuantileSketch {
 
   //! Counts a finite value (non-finite values are the caller's to reject).
   void add(double value) {
-    const std::int64_t key = key_of(value);
-    const std::size_t slot = page_slot(key);
-    std::uint64_t* page = pages_[slot].get();
-    if (page == nullptr) page = allocate_page(slot);
-    ++page[std::size_t(key) & offset_mask_];
-    ++page_counts_[slot];
-    ++count_;
-    if (value < min_) min_ = value;
-    if (value > max_) max_ = value;
+    add_many(1, [value](std::size_t) { return value; });
+  }
+  //! Counts the finite values value(i), i < n. The hot path of streaming runs:
+  //! one increment in memory per value (the page pointer, count, min and max are
+  //! kept in registers; page totals are recomputed when a query needs them), since
+  //! a chain of increments of the same counter would serialise the loop.
+  template <typename ValueOf>
+  void add_many(std::size_t n, ValueOf value) {
+    if (n == 0) return;
+    double low = min_, high = max_;
+    std::size_t slot = kPageSlots;
+    std::uint64_t* page = nullptr;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double x = value(i);
+      const std::int64_t key = key_of(x);
+      const std::size_t key_slot = page_slot(key);
+      if (key_slot != slot) {
+        slot = key_slot;
+        page = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
+      }
+      ++page[std::size_t(key) & offset_mask_];
+      low = x < low ? x : low;
+      high = x > high ? x : high;
+    }
+    min_ = low;
+    max_ = high;
+    count_ += n;
+    page_counts_valid_ = false;
   }
   //! Adds another sketch's counts (same precision); exact and order-free.
   void merge(const QuantileSketch& other);
@@ -110,7 +129,11 @@ class QuantileSketch {
   int shift_;
   std::size_t offset_mask_;
   std::vector<std::unique_ptr<std::uint64_t[]>> pages_;
-  std::vector<std::uint64_t> page_counts_;  // values per page, so queries skip whole pages
+  // Values per page, so queries skip whole pages: recomputed by the first query
+  // after a change (queries of one sketch are not run concurrently with changes).
+  mutable std::vector<std::uint64_t> page_counts_;
+  mutable bool page_counts_valid_ = true;
+  void refresh_page_counts() const;
   std::uint64_t count_ = 0;
   double min_, max_;
 };

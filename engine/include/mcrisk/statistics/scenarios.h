@@ -55,6 +55,10 @@ std::string describe_override(const model::Model& model, const model::ScenarioOv
 //! Adjustments that compile a scenario: `base` (e.g. optimism bias) plus its overrides.
 simulation::PlanAdjustments scenario_adjustments(const model::Scenario& scenario, simulation::PlanAdjustments base = {});
 
+//! Every component of one driver held at its own percentile `level` (0..100; a
+//! FixPercentile override), as the tornado and the switching values use it.
+simulation::PlanAdjustments hold_at_percentile(std::size_t driver, double level);
+
 //! Per-option figures of total net savings from a run's outputs.
 std::vector<ScenarioOptionResult> option_figures(const model::Model& model, const simulation::TrialOutputs& outputs);
 
