@@ -33,7 +33,7 @@ void OutputAccumulator::save(util::ByteWriter& out) const {
   sum_.save(out);
   squares_.save(out);
   out.u64(negatives_);
-  counted().save(out);  // the values still held back are part of the state
+  counted().save(out);  // the values still pending go in first: the state is every value added
 }
 
 void OutputAccumulator::load(util::ByteReader& in) {

@@ -572,6 +572,49 @@ std::vector<Comparison> RunAccumulator::compare_options(const model::Model& mode
   return comparisons;
 }
 
+namespace {
+
+// Merges this rank's per-thread accumulators into `into`, and under MPI every
+// other rank's too, so that all ranks leave with the same state: the ranks'
+// accumulators are merged along a binomial tree to rank 0 (ceil(log2 K) steps
+// of one accumulator each, where an allgather would bring every rank K - 1 of
+// them) and the total is broadcast. Merging is exact and order-free, so the
+// tree's order gives one process's bits.
+void merge_across_ranks(const tbb::enumerable_thread_specific<RunAccumulator>& per_thread, RunAccumulator& into) {
+  const cluster::Cluster& ranks = cluster::current();
+  if (ranks.size() == 1) {
+    for (const RunAccumulator& part : per_thread) into.merge(part);
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  RunAccumulator mine = into.empty_like();  // shares into's stored first trials
+  for (const RunAccumulator& part : per_thread) mine.merge(part);
+  const cluster::ReductionTree tree = cluster::reduction_tree(ranks.rank(), ranks.size());
+  for (const int child : tree.children) {
+    RunAccumulator theirs = into.empty_like();
+    theirs.restore(ranks.receive(child));
+    mine.merge(theirs);
+  }
+  std::vector<std::uint8_t> total;
+  if (tree.parent >= 0) {
+    ranks.send(mine.serialize(), tree.parent);
+  } else {
+    total = mine.serialize();
+  }
+  ranks.broadcast(total, 0);
+  if (tree.parent < 0) {
+    into.merge(mine);  // rank 0's total; its first trials are already in into's storage (shared)
+  } else {
+    RunAccumulator all = into.empty_like();
+    all.restore(total);
+    into.merge(all);
+  }
+  spdlog::debug("{} ranks' accumulators merged and broadcast ({:.1f} MB) in {:.3f} s", ranks.size(), double(total.size()) / 1e6,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+}  // namespace
+
 void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSettings& settings, std::uint64_t end_trial,
                 RunAccumulator& into) {
   const std::uint64_t first = into.trials();
@@ -585,10 +628,8 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
   }
   into.reserve_first_trials(end_trial);
   tbb::enumerable_thread_specific<RunAccumulator> per_thread([&] { return into.empty_like(); });
-  // Under MPI each rank accumulates its own share of the blocks; then every
-  // rank's accumulator is serialised, gathered and merged into every rank's
-  // `into`, so all ranks leave with the same state. Merging is exact and
-  // order-free, so the bits are one process's whatever the ranks.
+  // Under MPI each rank accumulates its own share of the blocks (cluster::share_trials);
+  // merge_across_ranks then gives every rank the whole.
   const cluster::Cluster& ranks = cluster::current();
   const std::vector<std::uint64_t> shares = cluster::share_trials(first, end_trial, blocks.block_size, ranks.size());
   const auto rank = std::size_t(ranks.rank());
@@ -605,43 +646,7 @@ void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSet
                              [&](const simulation::TrialBlock& block, std::uint64_t first_trial) { per_thread.local().add_block(block, first_trial); });
   spdlog::debug("rank {}: trials [{}, {}) simulated and accumulated in {:.3f} s", rank, shares[rank], shares[rank + 1],
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - accumulate_start).count());
-  if (ranks.size() == 1) {
-    for (const RunAccumulator& part : per_thread) into.merge(part);
-  } else {
-    // Ranks' accumulators are merged along a binomial tree to rank 0 (ceil(log2 K)
-    // steps of one accumulator each, where an allgather would bring every rank
-    // K - 1 of them), and the total is broadcast. Merging is exact and
-    // order-free, so the tree's order gives the same bits as any other.
-    const auto start = std::chrono::steady_clock::now();
-    const auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-    RunAccumulator mine = into.empty_like();  // shares into's stored first trials
-    for (const RunAccumulator& part : per_thread) mine.merge(part);
-    const cluster::ReductionTree tree = cluster::reduction_tree(ranks.rank(), ranks.size());
-    for (const int child : tree.children) {
-      RunAccumulator theirs = into.empty_like();
-      theirs.restore(ranks.receive(child));
-      mine.merge(theirs);
-    }
-    std::vector<std::uint8_t> total;
-    if (tree.parent >= 0) {
-      const std::vector<std::uint8_t> bytes = mine.serialize();
-      spdlog::debug("rank {}: trials [{}, {}) and its subtree's sent to rank {}: {} bytes", rank, shares[rank], shares[rank + 1], tree.parent,
-                    bytes.size());
-      ranks.send(bytes, tree.parent);
-    } else {
-      total = mine.serialize();
-    }
-    ranks.broadcast(total, 0);
-    if (tree.parent < 0) {
-      into.merge(mine);  // rank 0's total; its first trials are already in into's storage (shared)
-    } else {
-      RunAccumulator all = into.empty_like();
-      all.restore(total);
-      into.merge(all);
-    }
-    spdlog::debug("trials [{}, {}): {} ranks' accumulators merged and broadcast ({:.1f} MB) in {:.3f} s", first, end_trial, ranks.size(),
-                  double(total.size()) / 1e6, since());
-  }
+  merge_across_ranks(per_thread, into);
   if (into.first_non_finite().found()) {
     throw NonFiniteOutputError(into.first_non_finite(), into.option_id(into.first_non_finite().option));
   }
