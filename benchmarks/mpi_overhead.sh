@@ -22,7 +22,7 @@ one() {  # side, command...
 }
 for _ in $(seq "$repeats"); do
   one plain "$build/engine/mcrisk"
-  one mpi mpirun --allow-run-as-root --bind-to none -np 1 "$build/engine/mcrisk-mpi"
+  one mpi mpirun --allow-run-as-root --bind-to none -np 1 "$build/engine/mpi/mcrisk"
 done
 m() { tr ' ' '\n' <<< "$1" | grep . | median; }
 pt=$(m "${total[plain]}"); mt=$(m "${total[mpi]}"); pr=$(m "${run[plain]}"); mr=$(m "${run[mpi]}")

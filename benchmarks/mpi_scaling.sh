@@ -29,6 +29,6 @@ mpi=(mpirun --oversubscribe --allow-run-as-root --bind-to none)
 echo "R1, $trials trials, --statistics $mode, median of $repeats; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in 1 2; do
   measure "mcrisk            -t $t" "$t" "$build/engine/mcrisk"
-  measure "mcrisk-mpi -np 1  -t $t" "$t" "${mpi[@]}" -np 1 "$build/engine/mcrisk-mpi"
-  measure "mcrisk-mpi -np 2  -t $t" "$t" "${mpi[@]}" -np 2 "$build/engine/mcrisk-mpi"
+  measure "mcrisk-mpi -np 1  -t $t" "$t" "${mpi[@]}" -np 1 "$build/engine/mpi/mcrisk"
+  measure "mcrisk-mpi -np 2  -t $t" "$t" "${mpi[@]}" -np 2 "$build/engine/mpi/mcrisk"
 done
