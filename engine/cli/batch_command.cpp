@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "history_commands.h"
+#include "mcrisk/cluster/cluster.h"
 #include "mcrisk/config/batch_manifest.h"
 #include "mcrisk/config/model_loader.h"
 #include "mcrisk/report/summary_writer.h"
@@ -59,6 +60,7 @@ statistics::RunSummary run_one(const config::BatchRun& run, int threads, const s
   statistics::RunInfo info;
   info.seed = settings.seed;
   info.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+  info.ranks = cluster::current().size();
   info.sampling = run.sampling;
   info.replicate_size = request.design.replicate_size;
   info.engine_version = kEngineVersion;
@@ -67,7 +69,7 @@ statistics::RunSummary run_one(const config::BatchRun& run, int threads, const s
   statistics::RunSummary& summary = appraisal.summary;
   if (scenario) summary.model_name += " — scenario " + scenario->name;
   summary.run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  report::write_summary(summary, out_dir);
+  if (cluster::is_root()) report::write_summary(summary, out_dir);  // under MPI every rank holds it; rank 0 writes
   return std::move(summary);
 }
 
@@ -83,7 +85,8 @@ int run_batch(const HistoryCommands& commands, const HistoryChoice& choice) {
   RunRecorder recorder(choice);
   bool history_failed = false;
   std::vector<BatchRunOutcome> outcomes;
-  fmt::print("Batch {}: {} run(s) into {}\n", commands.manifest, manifest.runs.size(), out.string());
+  const bool speaks = cluster::is_root();  // under MPI rank 0 alone prints
+  if (speaks) fmt::print("Batch {}: {} run(s) into {}\n", commands.manifest, manifest.runs.size(), out.string());
   for (std::size_t i = 0; i < manifest.runs.size(); ++i) {
     const config::BatchRun& run = manifest.runs[i];
     BatchRunOutcome outcome;
@@ -98,6 +101,10 @@ int run_batch(const HistoryCommands& commands, const HistoryChoice& choice) {
       outcome.detail = (directory / "summary.json").string();
       if (!recorder.record_success(summary, "batch", run.scenario, directory, label)) history_failed = true;
     } catch (const std::exception& error) {
+      // Under MPI a run may have failed on one rank only, leaving the others in
+      // a collective: the batch cannot carry on in step, so the job ends (main
+      // aborts every rank). On one process a failed run is noted and the batch goes on.
+      if (cluster::current().size() > 1) throw;
       outcome.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       outcome.detail = error.what();
       spdlog::error("batch run {} ({}): {}", run.name, run.where.describe(), error.what());
@@ -114,18 +121,19 @@ int run_batch(const HistoryCommands& commands, const HistoryChoice& choice) {
       if (!recorder.record_failure(failed, error.what())) history_failed = true;
     }
     outcome.history_id = recorder.last_id();
-    fmt::print("[{}/{}] {} {} ({:.2f} s)\n", i + 1, manifest.runs.size(), run.name, outcome.ok ? "ok" : "FAILED", outcome.wall_seconds);
+    if (speaks) fmt::print("[{}/{}] {} {} ({:.2f} s)\n", i + 1, manifest.runs.size(), run.name, outcome.ok ? "ok" : "FAILED", outcome.wall_seconds);
     std::fflush(stdout);
     outcomes.push_back(std::move(outcome));
   }
 
   std::size_t failed = 0;
+  for (const auto& outcome : outcomes) failed += outcome.ok ? 0 : 1;
+  if (!speaks) return failed > 0 || history_failed ? 1 : 0;
   std::size_t name_width = 4;
   for (const auto& outcome : outcomes) name_width = std::max(name_width, outcome.name.size());
   fmt::print("\n{:<{}}  {:<6}  {:>10}  {:>8}  {:>10}  {:>7}  {}\n", "run", name_width, "status", "trials", "wall s", "trials/s", "history",
              "results / error");
   for (const auto& outcome : outcomes) {
-    failed += outcome.ok ? 0 : 1;
     fmt::print("{:<{}}  {:<6}  {:>10}  {:>8.2f}  {:>10}  {:>7}  {}\n", outcome.name, name_width, outcome.ok ? "ok" : "FAILED",
                outcome.ok ? std::to_string(outcome.trials) : "-", outcome.wall_seconds,
                outcome.ok && outcome.wall_seconds > 0 ? fmt::format("{:.0f}", double(outcome.trials) / outcome.wall_seconds) : "-",

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "mcrisk/cluster/cluster.h"
 #include "mcrisk/report/summary_writer.h"
 #include "mcrisk/store/run_comparison.h"
 #include "mcrisk/store/run_record.h"
@@ -264,6 +265,8 @@ std::unique_ptr<HistoryCommands> add_history_commands(CLI::App& app, HistoryChoi
 
 std::optional<int> run_history_commands(const HistoryCommands& commands, const HistoryChoice& choice) {
   if (*commands.batch) return run_batch(commands, choice);
+  // history and compare simulate nothing: under MPI rank 0 alone answers.
+  if (!cluster::is_root() && (*commands.history || *commands.compare)) return 0;
   if (*commands.history) return show_history(commands, choice);
   if (*commands.compare) return compare(commands, choice);
   return std::nullopt;

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <optional>
 
+#include "mcrisk/cluster/cluster.h"
 #include "mcrisk/config/config_error.h"
 #include "mcrisk/config/model_loader.h"
 #include "mcrisk/report/report_builder.h"
@@ -191,9 +192,20 @@ class ProgressLine {
   bool logged_done_ = false;
 };
 
+// A rank that fails cannot return: the others may be waiting for it in a
+// collective. MPI_Abort ends every rank, and mpirun exits non-zero; rank 0 has
+// written nothing yet (it writes only after the last gather).
+void abort_job(const cluster::Cluster& ranks) {
+  spdlog::error("ending all {} ranks of the job", ranks.size());
+  spdlog::default_logger()->flush();
+  ranks.abort(1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // MPI_Init under mpirun in the MPI build; every rank runs this same main().
+  const cluster::ClusterSession cluster_session(argc, argv);
   CLI::App app{"mcrisk: Monte Carlo risk appraisal of service delivery options"};
   app.set_version_flag("--version", std::string("mcrisk ") + mcrisk::kEngineVersion + " (commit " + mcrisk::util::engine_commit() + ", " +
                                         mcrisk::util::build_type() + ", " + mcrisk::util::compiler() + ")");
@@ -338,7 +350,16 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("mcrisk: %l: %v");
+  const cluster::Cluster& ranks = cluster::current();
+  if (ranks.size() > 1) {
+    // Rank 0 speaks for the job; the others report only warnings and errors. Each says whose.
+    if (!cluster::is_root()) spdlog::set_level(std::max(spdlog::level::warn, spdlog::level::from_str(log_level)));
+    spdlog::set_pattern(fmt::format("mcrisk[rank {}/{}]: %l: %v", ranks.rank(), ranks.size()));
+    spdlog::info("{}", ranks.describe());
+  }
 
+  // Rank 0 alone records runs in the history, as it alone writes files.
+  if (!cluster::is_root()) history.disabled = true;
   cli::RunRecorder recorder(history);
   // What is known of a `run` that failed, for its record in the history.
   const auto record_failed_run = [&](const std::string& error) {
@@ -354,6 +375,8 @@ int main(int argc, char** argv) {
     recorder.record_failure(failed, error);
   };
   try {
+    // Commands that simulate nothing need no ranks but the first.
+    if (!cluster::is_root() && (*report_command || *check || *plan_command || *replay)) return 0;
     if (const auto code = cli::run_history_commands(*history_commands, history)) return *code;
     // A resumed run takes its settings from the checkpoint; the config must be unchanged.
     std::optional<statistics::RunCheckpoint> checkpoint;
@@ -419,6 +442,7 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       const auto analysis = statistics::analyse_sensitivity(loaded.model, settings, options);
       spdlog::info("sensitivity took {:.1f} s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      if (!cluster::is_root()) return 0;  // every rank holds the same results; rank 0 writes them
       report::write_sensitivity(analysis, loaded.model, directory);
       fmt::print("{}\n{}\nResults: {}\n", loaded.model.name, report::format_sensitivity_table(analysis, loaded.model.currency),
                  (directory / "sensitivity.json").string());
@@ -439,6 +463,7 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       const auto comparison = statistics::compare_scenarios(loaded.model, settings, chosen);
       const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (!cluster::is_root()) return 0;
       report::write_scenarios(comparison, directory);
       fmt::print("{}\nResults: {}\n", report::format_scenarios_table(comparison), (directory / "scenarios.json").string());
       return recorder.record_scenarios(comparison, directory, threads, wall_seconds) ? 0 : 1;
@@ -463,7 +488,7 @@ int main(int argc, char** argv) {
     request.memory_limit_bytes = std::size_t(memory_limit_gib * double(std::size_t{1} << 30));
     if (!scenario_name.empty()) request.scenario = loaded.model.find_scenario(scenario_name);
     ProgressLine progress;
-    if (!quiet) settings.progress = [&progress](std::size_t done, std::size_t total) { progress.update(done, total); };
+    if (!quiet && cluster::is_root()) settings.progress = [&progress](std::size_t done, std::size_t total) { progress.update(done, total); };
     const auto& plan = loaded.plan;
     if (!precision.empty()) {
       statistics::PrecisionGoal goal;
@@ -476,7 +501,8 @@ int main(int argc, char** argv) {
     }
     spdlog::info("running {} trials ({} sampling) with seed {}", settings.trials, sampling, settings.seed);
     // SIGINT/SIGTERM stop the run between blocks with a checkpoint (not --precision runs: they end as before).
-    if (precision.empty()) settings.stop_requested = cli::install_stop_check();
+    // Under MPI (more than one rank) neither: a signal ends the job as before.
+    if (precision.empty() && cluster::current().size() == 1) settings.stop_requested = cli::install_stop_check();
     if (checkpoint) {
       request.resume = &*checkpoint;
       settings.block_size = std::size_t(checkpoint->block_size);
@@ -489,6 +515,7 @@ int main(int argc, char** argv) {
     statistics::RunInfo info;
     info.seed = settings.seed;
     info.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+    info.ranks = ranks.size();
     info.sampling = sampling;
     info.replicate_size = request.design.replicate_size;
     info.engine_version = kEngineVersion;
@@ -508,14 +535,19 @@ int main(int argc, char** argv) {
     }
     summary.run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const statistics::RunSummary& timed = summary;
+    std::optional<statistics::SensitivityAnalysis> analysis;
     if (with_sensitivity) {
       if (!scenario_name.empty()) spdlog::warn("--sensitivity analyses the base case, not scenario {}", scenario_name);
       simulation::RunSettings sensitivity_settings = settings;
       sensitivity_settings.sampling = sampling::SamplingMethod::MonteCarlo;
       const auto options = complete_sensitivity_options(sensitivity_settings.trials);
-      const auto analysis = statistics::analyse_sensitivity(loaded.model, sensitivity_settings, options);
-      report::write_summary(timed, directory, nlohmann::json{{"sensitivity", report::sensitivity_to_json(analysis)}});
-      if (!quiet) fmt::print("{}\n", report::format_sensitivity_table(analysis, loaded.model.currency));
+      analysis = statistics::analyse_sensitivity(loaded.model, sensitivity_settings, options);
+    }
+    // Every rank holds the same results now (all gathers done); rank 0 alone writes them.
+    if (!cluster::is_root()) return 0;
+    if (analysis) {
+      report::write_summary(timed, directory, nlohmann::json{{"sensitivity", report::sensitivity_to_json(*analysis)}});
+      if (!quiet) fmt::print("{}\n", report::format_sensitivity_table(*analysis, loaded.model.currency));
     } else {
       report::write_summary(timed, directory);
     }
@@ -531,11 +563,13 @@ int main(int argc, char** argv) {
     return recorder.record_success(timed, "run", scenario_name, directory) ? 0 : 1;
   } catch (const config::ConfigError& error) {
     spdlog::error("{}", error.what());
-    record_failed_run(error.what());
+    if (cluster::is_root()) record_failed_run(error.what());
+    if (ranks.size() > 1) abort_job(ranks);
     return 1;
   } catch (const std::exception& error) {
     spdlog::error("{}", error.what());
-    record_failed_run(error.what());
+    if (cluster::is_root()) record_failed_run(error.what());
+    if (ranks.size() > 1) abort_job(ranks);
     return 1;
   }
 }

@@ -149,6 +149,7 @@ json summary_to_json(const statistics::RunSummary& summary) {
                   {{"trials", summary.run.trials},
                    {"seed", summary.run.seed},
                    {"threads", summary.run.threads},
+                   {"ranks", summary.run.ranks},
                    {"sampling", summary.run.sampling},
                    {"replicate_size", summary.run.replicate_size},
                    {"engine_version", summary.run.engine_version},

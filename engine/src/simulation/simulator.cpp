@@ -1,5 +1,6 @@
 #include "mcrisk/simulation/simulator.h"
 
+#include <spdlog/spdlog.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
@@ -8,10 +9,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 
+#include "mcrisk/cluster/cluster.h"
 #include "mcrisk/sampling/unit_cube_sampler.h"
 #include "mcrisk/simulation/trial_block.h"
 
@@ -158,7 +162,24 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
   }
   outputs.trials = total_trials;
 
-  for_each_block_on(plan, sampler, settings, first_trial, total_trials, [&](const TrialBlock& block, std::uint64_t first) {
+  // Under MPI each rank evaluates its own share of the blocks, then every
+  // column's shares are gathered into every rank, so all ranks leave holding
+  // the same outputs (bit for bit what one process computes: a block's values
+  // do not depend on where it ran).
+  const cluster::Cluster& ranks = cluster::current();
+  const std::vector<std::uint64_t> shares = cluster::share_trials(first_trial, total_trials, settings.block_size, ranks.size());
+  const std::uint64_t mine_first = shares[std::size_t(ranks.rank())], mine_end = shares[std::size_t(ranks.rank()) + 1];
+  RunSettings share_settings = settings;
+  if (settings.progress && ranks.size() > 1) {
+    // This rank's progress stands for the whole run's (rank 0 reports it).
+    share_settings.progress = [&](std::size_t done, std::size_t) {
+      const std::uint64_t share = std::max<std::uint64_t>(mine_end - mine_first, 1);
+      settings.progress(first_trial + std::size_t((done - mine_first) * (total_trials - first_trial) / share), total_trials);
+    };
+  }
+
+  const auto simulate_start = std::chrono::steady_clock::now();
+  for_each_block_on(plan, sampler, share_settings, mine_first, mine_end, [&](const TrialBlock& block, std::uint64_t first) {
     const std::size_t n = block.size();
     // Each block writes only its own trials' positions: no ordering between blocks matters.
     const auto store = [&](Column& column, auto value_of) {
@@ -180,6 +201,23 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
     }
     if (finished) finished(first, n);
   });
+  const auto gather_start = std::chrono::steady_clock::now();
+  spdlog::debug("rank {}: trials [{}, {}) simulated in {:.3f} s", ranks.rank(), mine_first, mine_end,
+                std::chrono::duration<double>(gather_start - simulate_start).count());
+  if (ranks.size() == 1) return;
+  std::vector<std::uint64_t> offsets(shares.size());
+  for (std::size_t r = 0; r < shares.size(); ++r) offsets[r] = shares[r] - first_trial;
+  std::size_t gathered = 0;
+  for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
+                        &outputs.net_by_year, &outputs.gross_by_year, &outputs.drivers}) {
+    for (Column& column : *columns) {
+      ranks.allgather_in_place(std::span<double>(column.data() + first_trial, total_trials - first_trial), offsets);
+      ++gathered;
+    }
+  }
+  spdlog::debug("trials [{}, {}): gathered {} columns ({:.1f} MB) from {} ranks in {:.3f} s", first_trial, total_trials, gathered,
+                double(gathered * (total_trials - first_trial) * sizeof(double)) / 1e6, ranks.size(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - gather_start).count());
 }
 
 }  // namespace
@@ -187,6 +225,11 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
 std::size_t extend_until_stopped(const EvaluationPlan& plan, const RunSettings& settings, std::size_t total_trials, TrialOutputs& outputs) {
   const std::size_t first_trial = outputs.trials;
   if (total_trials <= first_trial) return outputs.trials;
+  if (cluster::current().size() > 1) {
+    // Under MPI every rank holds other ranks' blocks too (gathered): no stop, as interrupts are not checkpointed across ranks.
+    extend_on(plan, make_sampler(plan, settings), without_stop(settings), total_trials, outputs);
+    return outputs.trials;
+  }
   const std::size_t block_size = std::max<std::size_t>(settings.block_size, 1);
   const std::size_t base = first_trial / block_size;
   std::vector<std::atomic<bool>> finished((total_trials + block_size - 1) / block_size - base);

@@ -1,14 +1,17 @@
 #include "mcrisk/statistics/run_accumulator.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <tbb/enumerable_thread_specific.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <iterator>
 #include <stdexcept>
 
+#include "mcrisk/cluster/cluster.h"
 #include "mcrisk/simulation/trial_block.h"
 #include "mcrisk/util/byte_codec.h"
 #include "summary_parts.h"
@@ -570,6 +573,49 @@ std::vector<Comparison> RunAccumulator::compare_options(const model::Model& mode
   return comparisons;
 }
 
+namespace {
+
+// Merges this rank's per-thread accumulators into `into`, and under MPI every
+// other rank's too, so that all ranks leave with the same state: the ranks'
+// accumulators are merged along a binomial tree to rank 0 (ceil(log2 K) steps
+// of one accumulator each, where an allgather would bring every rank K - 1 of
+// them) and the total is broadcast. Merging is exact and order-free, so the
+// tree's order gives one process's bits.
+void merge_across_ranks(const tbb::enumerable_thread_specific<RunAccumulator>& per_thread, RunAccumulator& into) {
+  const cluster::Cluster& ranks = cluster::current();
+  if (ranks.size() == 1) {
+    for (const RunAccumulator& part : per_thread) into.merge(part);
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  RunAccumulator mine = into.empty_like();  // shares into's stored first trials
+  for (const RunAccumulator& part : per_thread) mine.merge(part);
+  const cluster::ReductionTree tree = cluster::reduction_tree(ranks.rank(), ranks.size());
+  for (const int child : tree.children) {
+    RunAccumulator theirs = into.empty_like();
+    theirs.restore(ranks.receive(child));
+    mine.merge(theirs);
+  }
+  std::vector<std::uint8_t> total;
+  if (tree.parent >= 0) {
+    ranks.send(mine.serialize(), tree.parent);
+  } else {
+    total = mine.serialize();
+  }
+  ranks.broadcast(total, 0);
+  if (tree.parent < 0) {
+    into.merge(mine);  // rank 0's total; its first trials are already in into's storage (shared)
+  } else {
+    RunAccumulator all = into.empty_like();
+    all.restore(total);
+    into.merge(all);
+  }
+  spdlog::debug("{} ranks' accumulators merged and broadcast ({:.1f} MB) in {:.3f} s", ranks.size(), double(total.size()) / 1e6,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+}  // namespace
+
 void accumulate(const simulation::EvaluationPlan& plan, const simulation::RunSettings& settings, std::uint64_t end_trial,
                 RunAccumulator& into) {
   const std::uint64_t first = into.trials();
@@ -594,23 +640,49 @@ TrialRanges accumulate_ranges(const simulation::EvaluationPlan& plan, const simu
   }
   into.reserve_first_trials(ranges.back().second);
   tbb::enumerable_thread_specific<RunAccumulator> per_thread([&] { return into.empty_like(); });
-  tbb::enumerable_thread_specific<TrialRanges> per_thread_finished;
-  for (const auto& [first, end] : ranges) {
-    simulation::for_each_block(plan, blocks, first, end, [&](const simulation::TrialBlock& block, std::uint64_t first_trial) {
-      per_thread.local().add_block(block, first_trial);
-      per_thread_finished.local().emplace_back(first_trial, first_trial + block.size());
-    });
-    if (settings.stop_requested && settings.stop_requested()) break;
-  }
-  for (const RunAccumulator& part : per_thread) into.merge(part);
-  TrialRanges blocks_done;
-  for (const TrialRanges& part : per_thread_finished) blocks_done.insert(blocks_done.end(), part.begin(), part.end());
-  std::sort(blocks_done.begin(), blocks_done.end());
-  for (const auto& [begin, end] : blocks_done) {
-    if (!finished.empty() && finished.back().second == begin) {
-      finished.back().second = end;
-    } else {
-      finished.emplace_back(begin, end);
+  const cluster::Cluster& ranks = cluster::current();
+  if (ranks.size() > 1) {
+    // Under MPI each rank accumulates its own share of each range's blocks (cluster::share_trials);
+    // merge_across_ranks then gives every rank the whole. No stop: interrupts are not checkpointed across ranks.
+    const auto rank = std::size_t(ranks.rank());
+    for (const auto& [first, end_trial] : ranges) {
+      const std::vector<std::uint64_t> shares = cluster::share_trials(first, end_trial, blocks.block_size, ranks.size());
+      simulation::RunSettings share_settings = blocks;
+      share_settings.stop_requested = nullptr;
+      if (settings.progress) {
+        // This rank's progress stands for the whole run's (rank 0 reports it).
+        share_settings.progress = [&, first = first, end_trial = end_trial](std::size_t done, std::size_t) {
+          const std::uint64_t share = std::max<std::uint64_t>(shares[rank + 1] - shares[rank], 1);
+          settings.progress(std::size_t(first + (done - shares[rank]) * (end_trial - first) / share), std::size_t(end_trial));
+        };
+      }
+      const auto accumulate_start = std::chrono::steady_clock::now();
+      simulation::for_each_block(plan, share_settings, shares[rank], shares[rank + 1],
+                                 [&](const simulation::TrialBlock& block, std::uint64_t first_trial) { per_thread.local().add_block(block, first_trial); });
+      spdlog::debug("rank {}: trials [{}, {}) simulated and accumulated in {:.3f} s", rank, shares[rank], shares[rank + 1],
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - accumulate_start).count());
+    }
+    merge_across_ranks(per_thread, into);
+    finished = ranges;
+  } else {
+    tbb::enumerable_thread_specific<TrialRanges> per_thread_finished;
+    for (const auto& [first, end] : ranges) {
+      simulation::for_each_block(plan, blocks, first, end, [&](const simulation::TrialBlock& block, std::uint64_t first_trial) {
+        per_thread.local().add_block(block, first_trial);
+        per_thread_finished.local().emplace_back(first_trial, first_trial + block.size());
+      });
+      if (settings.stop_requested && settings.stop_requested()) break;
+    }
+    for (const RunAccumulator& part : per_thread) into.merge(part);
+    TrialRanges blocks_done;
+    for (const TrialRanges& part : per_thread_finished) blocks_done.insert(blocks_done.end(), part.begin(), part.end());
+    std::sort(blocks_done.begin(), blocks_done.end());
+    for (const auto& [begin, end] : blocks_done) {
+      if (!finished.empty() && finished.back().second == begin) {
+        finished.back().second = end;
+      } else {
+        finished.emplace_back(begin, end);
+      }
     }
   }
   if (into.first_non_finite().found()) {

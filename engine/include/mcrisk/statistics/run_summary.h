@@ -76,7 +76,8 @@ struct Comparison {
 struct RunInfo {
   std::size_t trials = 0;
   std::uint64_t seed = 0;
-  int threads = 0;
+  int threads = 0;  //!< per rank
+  int ranks = 1;    //!< MPI ranks (1 without MPI)
   std::string sampling = "mc";
   std::size_t replicate_size = 0;  //!< 0 for independent trials
   std::string engine_version;
