@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "mcrisk/util/byte_codec.h"
 #include "mcrisk/cluster/cluster.h"
 #include "mcrisk/report/summary_writer.h"
 #include "mcrisk/store/run_comparison.h"
@@ -209,7 +210,7 @@ bool RunRecorder::record_scenarios(const statistics::ScenarioComparison& compari
     run.sampling = comparison.sampling;
     run.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
     run.wall_seconds = wall_seconds;  // of the whole command, every scenario together
-    run.results_sha256 = store::sha256_hex(entry.dump());
+    run.results_sha256 = util::sha256_hex(entry.dump());
     run.summary_path = (out_dir / "scenarios.json").string();
     for (const auto& option : result.options) {
       const auto& f = option.figures;
@@ -228,7 +229,7 @@ bool RunRecorder::record_failure(store::RunRecord run, const std::string& error)
   run.error = error;
   if (run.config_sha256.empty() && !run.config_path.empty()) {
     run.config_text = store::read_config_text(run.config_path, "");
-    if (!run.config_text.empty()) run.config_sha256 = store::sha256_hex(run.config_text);
+    if (!run.config_text.empty()) run.config_sha256 = util::sha256_hex(run.config_text);
   }
   return record(std::move(run));
 }

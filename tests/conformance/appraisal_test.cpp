@@ -23,6 +23,8 @@
 #include "mcrisk/statistics/convergence.h"
 #include "mcrisk/statistics/run_summary.h"
 
+#include "r1_model.h"
+
 namespace {
 
 using namespace mcrisk;
@@ -397,15 +399,7 @@ TEST(OptimismBias, ConfigErrors) {
 
 // ---- Running to a precision (R1) -------------------------------------------
 
-struct R1 {
-  model::Model model = config::load_model(std::string(MCRISK_SOURCE_DIR) + "/configs/triborough_2010.yaml");
-  simulation::EvaluationPlan plan = simulation::EvaluationPlan::compile(model);
-};
-
-const R1& r1() {
-  static const R1 instance;
-  return instance;
-}
+using mcrisk::testing::r1;
 
 statistics::PrecisionGoal mean_within_5000() {
   statistics::PrecisionGoal goal;

@@ -21,19 +21,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "r1_model.h"
+
 namespace {
 
 using namespace mcrisk;
 
-struct R1 {
-  model::Model model = config::load_model(std::string(MCRISK_SOURCE_DIR) + "/configs/triborough_2010.yaml");
-  simulation::EvaluationPlan plan = simulation::EvaluationPlan::compile(model);
-};
-
-const R1& r1() {
-  static const R1 instance;
-  return instance;
-}
+using mcrisk::testing::r1;
 
 simulation::RunSettings settings(std::size_t trials, int threads) {
   simulation::RunSettings s;

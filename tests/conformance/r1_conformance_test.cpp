@@ -15,19 +15,13 @@
 #include "mcrisk/simulation/simulator.h"
 #include "mcrisk/statistics/run_summary.h"
 
+#include "r1_model.h"
+
 namespace {
 
 using namespace mcrisk;
 
-struct R1 {
-  model::Model model = config::load_model(std::string(MCRISK_SOURCE_DIR) + "/configs/triborough_2010.yaml");
-  simulation::EvaluationPlan plan = simulation::EvaluationPlan::compile(model);
-};
-
-const R1& r1() {
-  static const R1 instance;
-  return instance;
-}
+using mcrisk::testing::r1;
 
 using mcrisk::testing::same_bits;
 simulation::TrialOutputs run(std::size_t trials, int threads, std::size_t block_size, std::uint64_t seed = 20100706) {

@@ -27,46 +27,21 @@
 #include <thread>
 #include <vector>
 
+#include "command_line.h"
+
 extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
+using mcrisk::testing::CommandResult;
+using mcrisk::testing::fresh_directory;
+using mcrisk::testing::read_text;
+using mcrisk::testing::read_json;
+using mcrisk::testing::run_mcrisk;
+using mcrisk::testing::kR1;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_mcrisk(const std::string& arguments, const std::string& environment = "") {
-  const std::string command = environment + (environment.empty() ? "" : " ") + std::string(MCRISK_BINARY) + " " + arguments + " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  while (fgets(buffer.data(), int(buffer.size()), pipe)) result.output += buffer.data();
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-const std::string kR1 = std::string(MCRISK_SOURCE_DIR) + "/configs/triborough_2010.yaml";
 constexpr const char* kStreamingRun = " -n 300000 --statistics streaming -q";
-
-fs::path fresh_directory(const std::string& name) {
-  const fs::path directory = fs::temp_directory_path() / ("mcrisk_checkpoint_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(directory);
-  return directory;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-nlohmann::json read_json(const fs::path& path) { return nlohmann::json::parse(read_text(path)); }
 
 // summary.json without what may differ between runs of the same trials: wall time, threads, the memory estimate (per thread).
 nlohmann::json results_of(const fs::path& directory) {

@@ -11,39 +11,16 @@
 #include <sstream>
 #include <string>
 
+#include "command_line.h"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_mcrisk(const std::string& arguments) {
-  const std::string command = std::string(MCRISK_BINARY) + " " + arguments + " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  while (fgets(buffer.data(), int(buffer.size()), pipe)) result.output += buffer.data();
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-const std::string kR1 = std::string(MCRISK_SOURCE_DIR) + "/configs/triborough_2010.yaml";
-
-fs::path fresh_directory(const std::string& name) {
-  const fs::path directory = fs::temp_directory_path() / ("mcrisk_e2e_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(directory);
-  return directory;
-}
-
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
+using mcrisk::testing::CommandResult;
+using mcrisk::testing::fresh_directory;
+using mcrisk::testing::read_json;
+using mcrisk::testing::run_mcrisk;
+using mcrisk::testing::kR1;
 
 TEST(Cli, CheckPrintsAnOutlineAndSucceeds) {
   const auto result = run_mcrisk("check " + kR1);

@@ -13,11 +13,15 @@
 #include <sstream>
 #include <string>
 
+#include "command_line.h"
 #include "config_edit.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using mcrisk::testing::CommandResult;
+using mcrisk::testing::run_mcrisk;
+using mcrisk::testing::kR1;
 
 // Every run the e2e tests make is recorded in a temporary history, never in the
 // user's own, also when this program is run by hand (ctest sets MCRISK_HISTORY too).
@@ -26,28 +30,9 @@ const bool kHistoryIsolated = [] {
   return true;
 }();
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_mcrisk(const std::string& arguments, const std::string& environment = "") {
-  const std::string command = environment + " " + std::string(MCRISK_BINARY) + " " + arguments + " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  while (fgets(buffer.data(), int(buffer.size()), pipe)) result.output += buffer.data();
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-const std::string kR1 = std::string(MCRISK_SOURCE_DIR) + "/configs/triborough_2010.yaml";
-
+// An empty directory of the test's own, created.
 fs::path fresh_directory(const std::string& name) {
-  const fs::path directory = fs::temp_directory_path() / ("mcrisk_e2e_history_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(directory);
+  const fs::path directory = mcrisk::testing::fresh_directory(name);
   fs::create_directories(directory);
   return directory;
 }

@@ -11,42 +11,17 @@
 #include <sstream>
 #include <string>
 
+#include "command_line.h"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_command(const std::string& command_line) {
-  CommandResult result;
-  FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  while (fgets(buffer.data(), int(buffer.size()), pipe)) result.output += buffer.data();
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-CommandResult run_mcrisk(const std::string& arguments) { return run_command(std::string(MCRISK_BINARY) + " " + arguments); }
-
-const std::string kR1 = std::string(MCRISK_SOURCE_DIR) + "/configs/triborough_2010.yaml";
-
-fs::path fresh_directory(const std::string& name) {
-  const fs::path directory = fs::temp_directory_path() / ("mcrisk_report_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(directory);
-  return directory;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using mcrisk::testing::CommandResult;
+using mcrisk::testing::fresh_directory;
+using mcrisk::testing::read_text;
+using mcrisk::testing::run_mcrisk;
+using mcrisk::testing::run_command;
+using mcrisk::testing::kR1;
 
 TEST(ReportCli, SamplesHoldEveryTrialsTotalPerOptionInTrialOrder) {
   const fs::path out = fresh_directory("samples");

@@ -1,6 +1,6 @@
+#include "mcrisk/util/byte_codec.h"
 #include "mcrisk/config/model_loader.h"
 
-#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -28,15 +28,6 @@ constexpr int kConfigLanguageVersion = 1;
 // The most trials a config may ask for (a run of 10^10 R1 trials would take days).
 constexpr std::uint64_t kMaxTrials = 10'000'000'000ULL;
 
-std::string sha256_hex(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  std::ostringstream hex;
-  for (unsigned int i = 0; i < length; ++i) hex << std::hex << std::setw(2) << std::setfill('0') << int(digest[i]);
-  return hex.str();
-}
-
 bool is_identifier(const std::string& name) {
   if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
   return std::all_of(name.begin(), name.end(),
@@ -56,7 +47,7 @@ class Loader {
     // Size, anchors/aliases, nesting depth and syntax are checked here (yaml_map.cpp).
     root_ = parse_config_yaml(text, file_);
     model_.source_file = file_;
-    model_.config_sha256 = sha256_hex(text);
+    model_.config_sha256 = util::sha256_hex(text);
   }
 
   //! An overlay file: only `scenarios:` (and `mcrisk:`), added to a model already loaded.

@@ -1,6 +1,6 @@
+#include "mcrisk/util/byte_codec.h"
 #include "mcrisk/store/run_record.h"
 
-#include <openssl/evp.h>
 
 #include <fstream>
 #include <iomanip>
@@ -28,21 +28,12 @@ const json& field(const json& object, const std::string& key, const std::string&
 
 }  // namespace
 
-std::string sha256_hex(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  std::ostringstream hex;
-  for (unsigned int i = 0; i < length; ++i) hex << std::hex << std::setw(2) << std::setfill('0') << int(digest[i]);
-  return hex.str();
-}
-
 std::string results_sha256(const json& summary) {
   json results = summary;
   results.erase("run");  // threads, wall time, engine build: how, not what
   if (results.contains("model")) results["model"].erase("config_file");
   if (results.contains("statistics")) results["statistics"].erase("memory_estimate_bytes");
-  return sha256_hex(results.dump());
+  return util::sha256_hex(results.dump());
 }
 
 RunRecord record_from_summary(const json& summary) {
@@ -98,7 +89,7 @@ std::string read_config_text(const std::filesystem::path& file, const std::strin
   std::ostringstream text;
   text << in.rdbuf();
   if (!in.good() && !in.eof()) return "";
-  if (!expected_sha256.empty() && sha256_hex(text.str()) != expected_sha256) return "";
+  if (!expected_sha256.empty() && util::sha256_hex(text.str()) != expected_sha256) return "";
   return text.str();
 }
 

@@ -81,4 +81,16 @@ std::array<std::uint8_t, 32> sha256(std::span<const std::uint8_t> bytes) {
   return digest;
 }
 
+std::string sha256_hex(std::string_view bytes) {
+  const auto digest = sha256({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * digest.size());
+  for (const std::uint8_t byte : digest) {
+    hex += kDigits[byte >> 4];
+    hex += kDigits[byte & 0xf];
+  }
+  return hex;
+}
+
 }  // namespace mcrisk::util

@@ -31,7 +31,5 @@ RunRecord record_from_summary_file(const std::filesystem::path& file);
 //! expected_sha256 (any hash when empty); otherwise an empty string.
 std::string read_config_text(const std::filesystem::path& file, const std::string& expected_sha256);
 
-//! SHA-256 of bytes, lowercase hex.
-std::string sha256_hex(const std::string& bytes);
 
 }  // namespace mcrisk::store

@@ -82,5 +82,7 @@ class ByteReader {
 
 //! SHA-256 of bytes (OpenSSL), for checksums and fingerprints of encoded state.
 std::array<std::uint8_t, 32> sha256(std::span<const std::uint8_t> bytes);
+//! SHA-256 of text, lowercase hex (config hashes in summaries and the run history).
+std::string sha256_hex(std::string_view bytes);
 
 }  // namespace mcrisk::util
