@@ -237,6 +237,29 @@ TEST(StatisticsRanks, TiesShareTheirAverageRank) {
   EXPECT_TRUE(ranks(std::span<const double>()).empty());
 }
 
+// ranks() sorts by a radix sort of the values' bits: check it against the definition
+// (1 + the number smaller + half the number of others equal) on values with every
+// sign, many ties, -0 beside +0, subnormals and infinities.
+TEST(StatisticsRanks, RadixRanksMeetTheDefinition) {
+  std::vector<double> x;
+  for (int i = 0; i < 3000; ++i) {
+    const double v = double((i * 7919) % 401 - 200) * 0.25;  // ties: 401 distinct values
+    x.push_back(i % 97 == 0 ? -v : v);
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double special : {0.0, -0.0, 0.0, 5e-324, -5e-324, 1e308, -1e308, inf, -inf, -0.0}) x.push_back(special);
+  const std::vector<double> r = ranks(x);
+  ASSERT_EQ(r.size(), x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    double smaller = 0, equal = 0;
+    for (double y : x) {
+      smaller += y < x[i] ? 1 : 0;
+      equal += y == x[i] ? 1 : 0;
+    }
+    ASSERT_EQ(r[i], 1.0 + smaller + (equal - 1.0) / 2.0) << "value " << x[i] << " at " << i;
+  }
+}
+
 TEST(StatisticsSpearman, MonotoneTransformsGiveOneAndMinusOne) {
   std::vector<double> x(20), increasing(20), decreasing(20);
   for (std::size_t i = 0; i < x.size(); ++i) {

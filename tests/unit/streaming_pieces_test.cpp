@@ -187,6 +187,51 @@ TEST(QuantileSketch, MergeInAnyOrderEqualsOneSketchOfEverything) {
   }
 }
 
+// merge(QuantileSketch&&) takes over the pages the target lacks and adds the rest:
+// the same counts, extremes and answers as the copying merge, and the source is left empty.
+TEST(QuantileSketch, MovingMergeEqualsCopyingMergeAndEmptiesTheSource) {
+  const auto sample = samples(30000)[1];
+  std::vector<QuantileSketch> parts(5);
+  for (std::size_t i = 0; i < sample.size(); ++i) parts[(i * 17) % parts.size()].add(sample[i]);
+  parts[3].add(-1e-300);  // a page only that part has, far from the others
+  QuantileSketch copied, moved;
+  for (const auto& part : parts) copied.merge(part);
+  for (auto& part : parts) {
+    moved.merge(std::move(part));
+    EXPECT_EQ(part.count(), 0u);  // NOLINT(bugprone-use-after-move): the documented state of a spent source
+    EXPECT_TRUE(part.nonzero_buckets().empty());
+  }
+  EXPECT_EQ(moved.nonzero_buckets(), copied.nonzero_buckets());
+  EXPECT_EQ(moved.count(), copied.count());
+  EXPECT_EQ(moved.min(), copied.min());
+  EXPECT_EQ(moved.max(), copied.max());
+  // A spent source still counts new values, and a merged sketch still takes new pages.
+  parts[0].add(2.0);
+  moved.add(1e300);
+  EXPECT_EQ(parts[0].order_statistic(1).value, 2.0);
+  EXPECT_EQ(moved.max(), 1e300);
+}
+
+// add_many keeps min and max in four lanes: every position of the extremes, and batches
+// whose length is not a multiple of four, give the exact extremes.
+TEST(QuantileSketch, BatchAddsFindTheExtremesAtAnyPosition) {
+  for (std::size_t n : {1u, 2u, 3u, 5u, 8u, 13u}) {
+    for (std::size_t low_at = 0; low_at < n; ++low_at) {
+      for (std::size_t high_at = 0; high_at < n; ++high_at) {
+        if (n > 1 && high_at == low_at) continue;
+        std::vector<double> values(n, 10.0);
+        values[high_at] = 70.0;
+        values[low_at] = -3.0;
+        QuantileSketch sketch;
+        sketch.add_many(values.size(), [&](std::size_t i) { return values[i]; });
+        EXPECT_EQ(sketch.min(), -3.0) << n << " values, minimum at " << low_at;
+        EXPECT_EQ(sketch.max(), n == 1 ? -3.0 : 70.0) << n << " values, maximum at " << high_at;
+        EXPECT_EQ(sketch.count(), n);
+      }
+    }
+  }
+}
+
 TEST(QuantileSketch, PrecisionIsAParameterWithLimits) {
   QuantileSketch fine(16);
   const auto sample = samples(20000)[0];

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 #include "mcrisk/util/byte_codec.h"
 
@@ -13,9 +14,9 @@ OutputAccumulator::OutputAccumulator(double shift, int precision_bits) : shift_(
 }
 
 const QuantileSketch& OutputAccumulator::counted() const {
-  if (!pending_.empty()) {
-    sketch_.add_many(pending_.size(), [&](std::size_t i) { return pending_[i]; });
-    pending_.clear();
+  if (pending_count_ > 0) {
+    sketch_.add_many(pending_count_, [&](std::size_t i) { return pending_[i]; });
+    pending_count_ = 0;
   }
   return sketch_;
 }
@@ -27,6 +28,16 @@ void OutputAccumulator::merge(const OutputAccumulator& other) {
   negatives_ += other.negatives_;
   counted();
   sketch_.merge(other.counted());
+}
+
+void OutputAccumulator::merge(OutputAccumulator&& other) {
+  if (other.shift_ != shift_) throw std::invalid_argument("merging output accumulators with different shifts");
+  sum_.merge(other.sum_);
+  squares_.merge(other.squares_);
+  negatives_ += other.negatives_;
+  counted();
+  other.counted();
+  sketch_.merge(std::move(other.sketch_));
 }
 
 void OutputAccumulator::save(util::ByteWriter& out) const {

@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <new>
+#include <utility>
+
+#include <sys/mman.h>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -17,7 +22,7 @@ QuantileSketch::QuantileSketch(int precision_bits)
     : precision_bits_(precision_bits),
       shift_(52 - precision_bits),
       offset_mask_((std::size_t{1} << precision_bits) - 1),
-      pages_(kPageSlots),
+      pages_(kPageSlots, nullptr),
       page_counts_(kPageSlots, 0),
       min_(std::numeric_limits<double>::infinity()),
       max_(-std::numeric_limits<double>::infinity()) {
@@ -38,17 +43,50 @@ QuantileSketch& QuantileSketch::operator=(const QuantileSketch& other) {
 
 QuantileSketch::~QuantileSketch() = default;
 
+namespace {
+constexpr std::size_t kChunkBytes = std::size_t{1} << 20;  // 32 pages of the default precision
+}  // namespace
+
+QuantileSketch::Chunk::Chunk(std::size_t bytes) : bytes_(bytes) {
+  void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (memory == MAP_FAILED) throw std::bad_alloc();
+  words_ = static_cast<std::uint64_t*>(memory);
+}
+
+QuantileSketch::Chunk::Chunk(Chunk&& other) noexcept
+    : words_(std::exchange(other.words_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+
+QuantileSketch::Chunk& QuantileSketch::Chunk::operator=(Chunk&& other) noexcept {
+  if (this != &other) {
+    if (words_ != nullptr) ::munmap(words_, bytes_);
+    words_ = std::exchange(other.words_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+  }
+  return *this;
+}
+
+QuantileSketch::Chunk::~Chunk() {
+  if (words_ != nullptr) ::munmap(words_, bytes_);
+}
+
 std::uint64_t* QuantileSketch::allocate_page(std::size_t slot) {
-  pages_[slot] = std::make_unique<std::uint64_t[]>(offset_mask_ + 1);  // value-initialised: zero counts
-  return pages_[slot].get();
+  const std::size_t page_words = offset_mask_ + 1;
+  const std::size_t pages_per_chunk = std::max<std::size_t>(1, kChunkBytes / (page_words * sizeof(std::uint64_t)));
+  if (chunks_.empty() || pages_in_last_chunk_ == pages_per_chunk) {
+    chunks_.emplace_back(pages_per_chunk * page_words * sizeof(std::uint64_t));
+    pages_in_last_chunk_ = 0;
+  }
+  pages_[slot] = chunks_.back().words() + pages_in_last_chunk_ * page_words;  // zero counts: fresh mapped memory
+  ++pages_in_last_chunk_;
+  return pages_[slot];
 }
 
 void QuantileSketch::merge(const QuantileSketch& other) {
   if (other.precision_bits_ != precision_bits_) throw std::invalid_argument("merging quantile sketches of different precision");
   for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
-    const std::uint64_t* from = other.pages_[slot].get();
+    const std::uint64_t* from = other.pages_[slot];
     if (from == nullptr) continue;
-    std::uint64_t* into = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
+    std::uint64_t* into = pages_[slot] ? pages_[slot] : allocate_page(slot);
     for (std::size_t i = 0; i <= offset_mask_; ++i) into[i] += from[i];
   }
   page_counts_valid_ = false;
@@ -57,11 +95,34 @@ void QuantileSketch::merge(const QuantileSketch& other) {
   max_ = std::max(max_, other.max_);
 }
 
+void QuantileSketch::merge(QuantileSketch&& other) {
+  if (other.precision_bits_ != precision_bits_) throw std::invalid_argument("merging quantile sketches of different precision");
+  if (this == &other) throw std::invalid_argument("merging a quantile sketch into itself");
+  for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
+    std::uint64_t* from = std::exchange(other.pages_[slot], nullptr);
+    if (from == nullptr) continue;
+    if (pages_[slot] == nullptr) {
+      pages_[slot] = from;  // taken over: its chunk moves here below
+    } else {
+      for (std::size_t i = 0; i <= offset_mask_; ++i) pages_[slot][i] += from[i];
+    }
+  }
+  // The other's chunks go in front: new pages keep coming from this sketch's last chunk.
+  chunks_.insert(chunks_.begin(), std::make_move_iterator(other.chunks_.begin()), std::make_move_iterator(other.chunks_.end()));
+  other.chunks_.clear();
+  other.pages_in_last_chunk_ = 0;
+  page_counts_valid_ = false;
+  other.page_counts_valid_ = false;
+  count_ += std::exchange(other.count_, 0);
+  min_ = std::min(min_, std::exchange(other.min_, std::numeric_limits<double>::infinity()));
+  max_ = std::max(max_, std::exchange(other.max_, -std::numeric_limits<double>::infinity()));
+}
+
 double QuantileSketch::relative_error_bound() const { return std::ldexp(1.0, -precision_bits_); }
 
 std::size_t QuantileSketch::bytes() const {
   std::size_t pages = 0;
-  for (const auto& page : pages_) pages += page ? 1 : 0;
+  for (const std::uint64_t* page : pages_) pages += page ? 1 : 0;
   return pages * (offset_mask_ + 1) * sizeof(std::uint64_t) + pages_.size() * sizeof(pages_[0]);
 }
 
@@ -84,7 +145,7 @@ void QuantileSketch::bucket_bounds(std::int64_t key, double& low, double& high) 
 void QuantileSketch::refresh_page_counts() const {
   if (page_counts_valid_) return;
   for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
-    const std::uint64_t* page = pages_[slot].get();
+    const std::uint64_t* page = pages_[slot];
     std::uint64_t total = 0;
     if (page != nullptr)
       for (std::size_t i = 0; i <= offset_mask_; ++i) total += page[i];
@@ -98,7 +159,7 @@ void QuantileSketch::walk_smallest(std::uint64_t k, bool only_last, Visit visit)
   if (only_last) refresh_page_counts();
   std::uint64_t covered = 0;
   for (std::size_t slot = 0; slot < pages_.size() && covered < k; ++slot) {
-    const std::uint64_t* page = pages_[slot].get();
+    const std::uint64_t* page = pages_[slot];
     if (page == nullptr) continue;
     if (only_last && covered + page_counts_[slot] < k) {
       covered += page_counts_[slot];  // the k-th value is on a later page
@@ -157,7 +218,7 @@ double QuantileSketch::squared_deviation_of_smallest(std::uint64_t k, double cen
 std::vector<std::pair<std::int64_t, std::uint64_t>> QuantileSketch::nonzero_buckets() const {
   std::vector<std::pair<std::int64_t, std::uint64_t>> buckets;
   for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
-    const std::uint64_t* page = pages_[slot].get();
+    const std::uint64_t* page = pages_[slot];
     if (page == nullptr) continue;
     for (std::size_t offset = 0; offset <= offset_mask_; ++offset) {
       if (page[offset] == 0) continue;
@@ -170,7 +231,7 @@ std::vector<std::pair<std::int64_t, std::uint64_t>> QuantileSketch::nonzero_buck
 void QuantileSketch::add_bucket(std::int64_t key, std::uint64_t count) {
   const std::size_t slot = page_slot(key);
   if (slot >= pages_.size()) throw std::out_of_range("quantile sketch bucket key out of range");
-  std::uint64_t* page = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
+  std::uint64_t* page = pages_[slot] ? pages_[slot] : allocate_page(slot);
   page[std::size_t(key) & offset_mask_] += count;
   page_counts_valid_ = false;
   count_ += count;

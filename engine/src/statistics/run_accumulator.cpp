@@ -10,6 +10,8 @@
 #include <cstring>
 #include <iterator>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 #include "mcrisk/cluster/cluster.h"
 #include "mcrisk/simulation/trial_block.h"
@@ -262,7 +264,21 @@ void RunAccumulator::add_group(const simulation::TrialBlock& block, std::size_t 
   }
 }
 
-void RunAccumulator::merge(const RunAccumulator& other) {
+void RunAccumulator::merge(const RunAccumulator& other) { merge_from(other); }
+
+void RunAccumulator::merge(RunAccumulator&& other) {
+  if (&other == this) throw std::invalid_argument("merging a run accumulator into itself");
+  merge_from(other);
+}
+
+// For a const Other each output's merge adds the other's counts; for a
+// non-const one (merge(RunAccumulator&&)) it takes over the pages it can.
+template <typename Other>
+void RunAccumulator::merge_from(Other& other) {
+  const auto take = [](auto& output) -> decltype(auto) {
+    if constexpr (std::is_const_v<Other>) return static_cast<const OutputAccumulator&>(output);
+    else return std::move(output);
+  };
   if (other.options_.size() != options_.size() || other.pairs_.size() != pairs_.size()) {
     throw std::invalid_argument("merging run accumulators of different models");
   }
@@ -273,19 +289,19 @@ void RunAccumulator::merge(const RunAccumulator& other) {
   for (const auto& [begin, end] : other.first_filled_) add_range(first_filled_, begin, end);
   for (std::size_t o = 0; o < options_.size(); ++o) {
     PerOption& into = options_[o];
-    const PerOption& from = other.options_[o];
-    into.total_net.merge(from.total_net);
-    into.npv.merge(from.npv);
-    into.npv_green_book.merge(from.npv_green_book);
-    into.bcr.merge(from.bcr);
+    auto& from = other.options_[o];
+    into.total_net.merge(take(from.total_net));
+    into.npv.merge(take(from.npv));
+    into.npv_green_book.merge(take(from.npv_green_book));
+    into.bcr.merge(take(from.bcr));
     into.costs_not_positive += from.costs_not_positive;
     into.bcr_below_one += from.bcr_below_one;
-    for (std::size_t t = 0; t < into.net_by_year.size(); ++t) into.net_by_year[t].merge(from.net_by_year[t]);
+    for (std::size_t t = 0; t < into.net_by_year.size(); ++t) into.net_by_year[t].merge(take(from.net_by_year[t]));
     for (std::size_t k = 0; k < into.targets_met.size(); ++k) into.targets_met[k] += from.targets_met[k];
     into.best_share.merge(from.best_share);
   }
   for (std::size_t k = 0; k < pairs_.size(); ++k) {
-    pairs_[k].difference.merge(other.pairs_[k].difference);
+    pairs_[k].difference.merge(take(other.pairs_[k].difference));
     pairs_[k].a_better += other.pairs_[k].a_better;
   }
   trials_ += other.trials_;
@@ -581,20 +597,20 @@ namespace {
 // of one accumulator each, where an allgather would bring every rank K - 1 of
 // them) and the total is broadcast. Merging is exact and order-free, so the
 // tree's order gives one process's bits.
-void merge_across_ranks(const tbb::enumerable_thread_specific<RunAccumulator>& per_thread, RunAccumulator& into) {
+void merge_across_ranks(tbb::enumerable_thread_specific<RunAccumulator>& per_thread, RunAccumulator& into) {
   const cluster::Cluster& ranks = cluster::current();
   if (ranks.size() == 1) {
-    for (const RunAccumulator& part : per_thread) into.merge(part);
+    for (RunAccumulator& part : per_thread) into.merge(std::move(part));
     return;
   }
   const auto start = std::chrono::steady_clock::now();
   RunAccumulator mine = into.empty_like();  // shares into's stored first trials
-  for (const RunAccumulator& part : per_thread) mine.merge(part);
+  for (RunAccumulator& part : per_thread) mine.merge(std::move(part));
   const cluster::ReductionTree tree = cluster::reduction_tree(ranks.rank(), ranks.size());
   for (const int child : tree.children) {
     RunAccumulator theirs = into.empty_like();
     theirs.restore(ranks.receive(child));
-    mine.merge(theirs);
+    mine.merge(std::move(theirs));
   }
   std::vector<std::uint8_t> total;
   if (tree.parent >= 0) {
@@ -604,11 +620,11 @@ void merge_across_ranks(const tbb::enumerable_thread_specific<RunAccumulator>& p
   }
   ranks.broadcast(total, 0);
   if (tree.parent < 0) {
-    into.merge(mine);  // rank 0's total; its first trials are already in into's storage (shared)
+    into.merge(std::move(mine));  // rank 0's total; its first trials are already in into's storage (shared)
   } else {
     RunAccumulator all = into.empty_like();
     all.restore(total);
-    into.merge(all);
+    into.merge(std::move(all));
   }
   spdlog::debug("{} ranks' accumulators merged and broadcast ({:.1f} MB) in {:.3f} s", ranks.size(), double(total.size()) / 1e6,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -673,7 +689,7 @@ TrialRanges accumulate_ranges(const simulation::EvaluationPlan& plan, const simu
       });
       if (settings.stop_requested && settings.stop_requested()) break;
     }
-    for (const RunAccumulator& part : per_thread) into.merge(part);
+    for (RunAccumulator& part : per_thread) into.merge(std::move(part));
     TrialRanges blocks_done;
     for (const TrialRanges& part : per_thread_finished) blocks_done.insert(blocks_done.end(), part.begin(), part.end());
     std::sort(blocks_done.begin(), blocks_done.end());

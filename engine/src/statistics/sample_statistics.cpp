@@ -4,9 +4,14 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <utility>
 
 namespace mcrisk::statistics {
 
@@ -227,19 +232,58 @@ std::vector<double> probability_best(const std::vector<std::span<const double>>&
   return wins;
 }
 
+namespace {
+
+// The values' order as indices, by an LSD radix sort on monotone integer keys
+// (8-bit digits; a digit every key shares is skipped). The driver ranking ranks
+// some 30 columns of 2^17 trials in every run; a comparison sort of (value,
+// index) pairs was a third of a short run's time. -0 and +0 get the same key,
+// so they tie as they compare.
+std::vector<std::uint32_t> radix_order(std::span<const double> values) {
+  const std::size_t n = values.size();
+  std::vector<std::uint64_t> keys(n), keys_next(n);
+  std::vector<std::uint32_t> order(n), order_next(n);
+  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
+  std::array<std::array<std::size_t, 256>, 8> counts{};
+  for (std::size_t i = 0; i < n; ++i) {
+    const double canonical = values[i] + 0.0;  // -0 becomes +0
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &canonical, sizeof bits);
+    const std::uint64_t key = (bits & kSign) ? ~bits : bits | kSign;
+    keys[i] = key;
+    order[i] = std::uint32_t(i);
+    for (std::size_t d = 0; d < 8; ++d) ++counts[d][(key >> (8 * d)) & 0xFF];
+  }
+  for (std::size_t d = 0; d < 8; ++d) {
+    auto& count = counts[d];
+    if (std::any_of(count.begin(), count.end(), [n](std::size_t c) { return c == n; })) continue;  // one digit value: no reordering
+    std::size_t position = 0;
+    for (std::size_t& c : count) position += std::exchange(c, position);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t at = count[(keys[i] >> (8 * d)) & 0xFF]++;
+      keys_next[at] = keys[i];
+      order_next[at] = order[i];
+    }
+    keys.swap(keys_next);
+    order.swap(order_next);
+  }
+  return order;
+}
+
+}  // namespace
+
 std::vector<double> ranks(std::span<const double> values) {
   const std::size_t n = values.size();
-  // (value, index) pairs sorted together: no indirection in the comparisons, and
-  // ties broken by index, so the order (and the ranks) never depend on the sort's internals.
-  std::vector<std::pair<double, std::size_t>> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = {values[i], i};
-  std::sort(order.begin(), order.end());
+  if (n > std::numeric_limits<std::uint32_t>::max()) throw std::invalid_argument("ranks: more than 2^32 values");
+  // Ties (equal values) share their mean rank, so the result does not depend on
+  // how the sort orders equal values among themselves.
+  const std::vector<std::uint32_t> order = radix_order(values);
   std::vector<double> result(n);
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i;
-    while (j + 1 < n && order[j + 1].first == order[i].first) ++j;
+    while (j + 1 < n && values[order[j + 1]] == values[order[i]]) ++j;
     const double average = (double(i) + double(j)) / 2.0 + 1.0;
-    for (std::size_t k = i; k <= j; ++k) result[order[k].second] = average;
+    for (std::size_t k = i; k <= j; ++k) result[order[k]] = average;
     i = j + 1;
   }
   return result;

@@ -15,9 +15,9 @@
 // which the sketch reports with every query (Located::bucket_count) so a
 // summary can state the worst rank error of the figures it prints.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 namespace mcrisk::util {
@@ -49,29 +49,43 @@ class QuantileSketch {
   template <typename ValueOf>
   void add_many(std::size_t n, ValueOf value) {
     if (n == 0) return;
-    double low = min_, high = max_;
-    std::size_t slot = kPageSlots;
-    std::uint64_t* page = nullptr;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double x = value(i);
-      const std::int64_t key = key_of(x);
-      const std::size_t key_slot = page_slot(key);
-      if (key_slot != slot) {
-        slot = key_slot;
-        page = pages_[slot] ? pages_[slot].get() : allocate_page(slot);
+    // Min and max in four independent lanes (a single chain of comparisons would
+    // bound the loop by its latency); exact whatever the grouping.
+    double low[4] = {min_, min_, min_, min_}, high[4] = {max_, max_, max_, max_};
+    const std::size_t whole = n - n % 4;
+    for (std::size_t q = 0; q < whole; q += 4) {
+      for (std::size_t lane = 0; lane < 4; ++lane) {
+        const double x = value(q + lane);
+        low[lane] = x < low[lane] ? x : low[lane];
+        high[lane] = x > high[lane] ? x : high[lane];
       }
-      // The first value always sets page: page_slot() < kPageSlots, the initial slot.
-      ++page[std::size_t(key) & offset_mask_];  // NOLINT(clang-analyzer-core.NullDereference): see above
-      low = x < low ? x : low;
-      high = x > high ? x : high;
     }
-    min_ = low;
-    max_ = high;
+    for (std::size_t i = whole; i < n; ++i) {
+      const double x = value(i);
+      low[0] = x < low[0] ? x : low[0];
+      high[0] = x > high[0] ? x : high[0];
+    }
+    min_ = std::min(std::min(low[0], low[1]), std::min(low[2], low[3]));
+    max_ = std::max(std::max(high[0], high[1]), std::max(high[2], high[3]));
+    // The page is looked up for every value rather than kept while values stay
+    // in one binade: outputs that straddle a binade boundary (most of them)
+    // would mispredict that test about every other value. The table of page
+    // pointers is small and hot; a missing page is the rare, predictable branch.
+    std::uint64_t* const* const table = pages_.data();
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::int64_t key = key_of(value(k));
+      const std::size_t slot = page_slot(key);
+      std::uint64_t* page = table[slot];
+      if (page == nullptr) [[unlikely]] page = allocate_page(slot);
+      ++page[std::size_t(key) & offset_mask_];
+    }
     count_ += n;
     page_counts_valid_ = false;
   }
   //! Adds another sketch's counts (same precision); exact and order-free.
   void merge(const QuantileSketch& other);
+  //! The same, taking over the other's pages where this sketch has none (no copy); `other` is left empty.
+  void merge(QuantileSketch&& other);
 
   std::uint64_t count() const { return count_; }
   double min() const { return min_; }
@@ -129,7 +143,28 @@ class QuantileSketch {
   int precision_bits_;
   int shift_;
   std::size_t offset_mask_;
-  std::vector<std::unique_ptr<std::uint64_t[]>> pages_;
+  // Pages are carved from chunks of anonymous memory mapped from the system:
+  // zero without being cleared, and only the 4 KiB pieces a sketch touches are
+  // ever backed, so a page holding one stray tail value costs one page fault,
+  // not 32 KiB of zeroing (the sketches of R1's 42 outputs hold about 25 pages
+  // each, most of them nearly empty).
+  class Chunk {
+   public:
+    explicit Chunk(std::size_t bytes);
+    Chunk(Chunk&& other) noexcept;
+    Chunk& operator=(Chunk&& other) noexcept;
+    Chunk(const Chunk&) = delete;
+    Chunk& operator=(const Chunk&) = delete;
+    ~Chunk();
+    std::uint64_t* words() const { return words_; }
+
+   private:
+    std::uint64_t* words_ = nullptr;
+    std::size_t bytes_ = 0;
+  };
+  std::vector<Chunk> chunks_;        // the last one is where new pages come from
+  std::size_t pages_in_last_chunk_ = 0;
+  std::vector<std::uint64_t*> pages_;  // pages_[slot]: the slot's counts, or nullptr
   // Values per page, so queries skip whole pages: recomputed by the first query
   // after a change (queries of one sketch are not run concurrently with changes).
   mutable std::vector<std::uint64_t> page_counts_;

@@ -75,6 +75,8 @@ class RunAccumulator {
   //! Adds another accumulator's trials; exact, so the order of merges never matters.
   //! The stored first trials are copied too when `other` holds them apart (e.g. restored from bytes).
   void merge(const RunAccumulator& other);
+  //! The same, taking over the other's sketch pages instead of adding them where this one has none; `other` is spent.
+  void merge(RunAccumulator&& other);
 
   //! The accumulator's whole state as bytes (magic, format version, layout fingerprint, then the state).
   std::vector<std::uint8_t> serialize() const;
@@ -122,6 +124,9 @@ class RunAccumulator {
     std::vector<std::vector<double>> components, totals;
   };
   void add_group(const simulation::TrialBlock& block, std::size_t begin, std::size_t end);
+  //! merge() for both kinds of other: Other is RunAccumulator (moved from) or const RunAccumulator.
+  template <typename Other>
+  void merge_from(Other& other);
   //! What an accumulator's state is only meaningful with: sizes, options, shifts, thresholds (name, value).
   std::vector<std::pair<std::string, std::string>> layout() const;
   //! Copies the stored first trials of other's filled ranges into this accumulator's storage.
