@@ -132,23 +132,30 @@ double standard_normal_cdf(double z) {
 // 1 - u is exact for u in [1/2, 1] (Sterbenz lemma), so the upper tail has the
 // same relative accuracy as the lower tail, and q(1-u) = -q(u) exactly
 // whenever 1-u is representable. Horner's rule, no FMA (-ffp-contract=off).
+namespace {
+
+// AS 241's central region, q = u - 1/2 with |q| <= 0.425.
+inline double central_normal_quantile(double q) {
+  const double r = 0.180625 - q * q;
+  const double numerator =
+      ((((((2.5090809287301226727e+03 * r + 3.3430575583588128105e+04) * r + 6.7265770927008700853e+04) * r +
+          4.5921953931549871457e+04) * r + 1.3731693765509461125e+04) * r + 1.9715909503065514427e+03) * r +
+       1.3314166789178437745e+02) * r + 3.3871328727963666080e+00;
+  const double denominator =
+      ((((((5.2264952788528545610e+03 * r + 2.8729085735721942674e+04) * r + 3.9307895800092710610e+04) * r +
+          2.1213794301586595867e+04) * r + 5.3941960214247511077e+03) * r + 6.8718700749205790830e+02) * r +
+       4.2313330701600911252e+01) * r + 1.0;
+  return q * numerator / denominator;
+}
+
+}  // namespace
+
 double standard_normal_quantile(double u) {
   if (std::isnan(u)) return kNaN;
   if (u <= 0.0) return -kInfinity;
   if (u >= 1.0) return kInfinity;
   const double q = u - 0.5;
-  if (std::fabs(q) <= 0.425) {
-    const double r = 0.180625 - q * q;
-    const double numerator =
-        ((((((2.5090809287301226727e+03 * r + 3.3430575583588128105e+04) * r + 6.7265770927008700853e+04) * r +
-            4.5921953931549871457e+04) * r + 1.3731693765509461125e+04) * r + 1.9715909503065514427e+03) * r +
-         1.3314166789178437745e+02) * r + 3.3871328727963666080e+00;
-    const double denominator =
-        ((((((5.2264952788528545610e+03 * r + 2.8729085735721942674e+04) * r + 3.9307895800092710610e+04) * r +
-            2.1213794301586595867e+04) * r + 5.3941960214247511077e+03) * r + 6.8718700749205790830e+02) * r +
-         4.2313330701600911252e+01) * r + 1.0;
-    return q * numerator / denominator;
-  }
+  if (std::fabs(q) <= 0.425) return central_normal_quantile(q);
   double r = std::sqrt(-std::log(q < 0.0 ? u : 1.0 - u));
   double z = 0.0;
   if (r <= 5.0) {
@@ -175,6 +182,15 @@ double standard_normal_quantile(double u) {
     z = numerator / denominator;
   }
   return q < 0.0 ? -z : z;
+}
+
+// The same operations as the scalar function in the same order (no FMA), so the
+// same bits; only the branch moves out of the loop that does the arithmetic.
+void standard_normal_quantile_block(const double* u, double* z, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) z[i] = central_normal_quantile(u[i] - 0.5);  // every lane, needed or not
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(std::fabs(u[i] - 0.5) <= 0.425)) z[i] = standard_normal_quantile(u[i]);  // tails, 0, 1 and NaN
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -505,16 +521,47 @@ double Distribution::from_normal_score(double z) const {
   }
 }
 
-// The block forms loop over the scalar ones so results are bit-identical
-// whatever the block size; a later optimisation must keep that property.
-// (Tabulated PERT and beta call the same function the scalar form calls, with
-// the dispatch taken out of the loop.)
+// The block forms give the scalar forms' bits whatever the block size (tested
+// by tests/unit/golden_values_test.cpp and the block-size conformance tests):
+// the same operations in the same order, with the dispatch taken out of the
+// loop, branches turned into selects where the families allow, and the edge
+// cases (u outside (0, 1), NaN) redone by the scalar form afterwards.
 void Distribution::quantile_block(const double* u, double* x, std::size_t n) const {
   if (beta_table_) {
-    for (std::size_t i = 0; i < n; ++i) x[i] = tabulated_quantile(u[i]);
+    // tabulated_quantile() with Phi^-1 over the block: the table where it covers the score, else the scalar path.
+    standard_normal_quantile_block(u, x, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      x[i] = detail::BetaQuantileTable::covers(x[i]) ? scale_unit_beta(beta_table_->at_normal_score(x[i])) : tabulated_quantile(u[i]);
+    }
     return;
   }
-  for (std::size_t i = 0; i < n; ++i) x[i] = quantile(u[i]);
+  switch (family_) {
+    case DistributionFamily::Triangular: {
+      // quantile()'s two branches as selects, so the loop has no branch to mispredict.
+      const double range = c_ - a_, at_mode = (b_ - a_) / range;
+      for (std::size_t i = 0; i < n; ++i) {
+        const bool left = u[i] < at_mode;
+        const double s = std::sqrt((left ? u[i] : 1.0 - u[i]) * range * (left ? b_ - a_ : c_ - b_));
+        x[i] = left ? std::max(a_, a_ + s) : std::min(c_, c_ - s);
+      }
+      break;
+    }
+    case DistributionFamily::Normal:
+    case DistributionFamily::LogNormal:
+      standard_normal_quantile_block(u, x, n);
+      for (std::size_t i = 0; i < n; ++i) x[i] = family_ == DistributionFamily::Normal ? a_ + b_ * x[i] : a_ * std::exp(b_ * x[i]);
+      break;
+    case DistributionFamily::Uniform:
+      for (std::size_t i = 0; i < n; ++i) x[i] = std::min(a_ + (b_ - a_) * u[i], b_);
+      break;
+    default:
+      for (std::size_t i = 0; i < n; ++i) x[i] = quantile(u[i]);
+      return;
+  }
+  // u outside (0, 1) and NaN: the scalar form's edge cases.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(u[i] > 0.0 && u[i] < 1.0)) x[i] = quantile(u[i]);
+  }
 }
 
 void Distribution::from_normal_score_block(const double* z, double* x, std::size_t n) const {
@@ -522,7 +569,16 @@ void Distribution::from_normal_score_block(const double* z, double* x, std::size
     for (std::size_t i = 0; i < n; ++i) x[i] = tabulated_from_normal_score(z[i]);
     return;
   }
-  for (std::size_t i = 0; i < n; ++i) x[i] = from_normal_score(z[i]);
+  switch (family_) {
+    case DistributionFamily::Normal:
+      for (std::size_t i = 0; i < n; ++i) x[i] = a_ + b_ * z[i];
+      break;
+    case DistributionFamily::LogNormal:
+      for (std::size_t i = 0; i < n; ++i) x[i] = a_ * std::exp(b_ * z[i]);
+      break;
+    default:
+      for (std::size_t i = 0; i < n; ++i) x[i] = from_normal_score(z[i]);
+  }
 }
 
 bool Distribution::prefers_normal_score() const {

@@ -54,7 +54,7 @@ void TrialBlock::transform_drivers() {
   for (std::size_t row = 0; row < k; ++row) {
     const double* u = uniforms_.data() + plan_.copula_components[row] * capacity_;
     double* z = normal_scores_.data() + row * capacity_;
-    for (std::size_t i = 0; i < n_; ++i) z[i] = model::standard_normal_quantile(u[i]);
+    model::standard_normal_quantile_block(u, z, n_);
   }
   // In place, from the last row up: row r only needs rows <= r of the old scores.
   // Each lane's sum runs over j = 0, 1, ..., row in that order, whatever the
@@ -84,22 +84,25 @@ void TrialBlock::transform_drivers() {
         if (correlated) {
           transform.marginal.from_normal_score_block(z, x, n_);
         } else if (transform.marginal.prefers_normal_score()) {
-          for (std::size_t i = 0; i < n_; ++i) x[i] = transform.marginal.from_normal_score(model::standard_normal_quantile(u[i]));
+          model::standard_normal_quantile_block(u, term_.data(), n_);
+          transform.marginal.from_normal_score_block(term_.data(), x, n_);
         } else {
           transform.marginal.quantile_block(u, x, n_);
         }
         break;
       case ComponentTransform::Kind::Ar1Start:
+        if (!correlated) model::standard_normal_quantile_block(u, term_.data(), n_);
         for (std::size_t i = 0; i < n_; ++i) {
-          const double score = correlated ? z[i] : model::standard_normal_quantile(u[i]);
+          const double score = correlated ? z[i] : term_[i];
           x[i] = transform.ar_mean + transform.ar_sd * score;
         }
         break;
       case ComponentTransform::Kind::Ar1Step: {
         const double* previous = x - capacity_;
         const double innovation_sd = transform.ar_sd * std::sqrt(1.0 - transform.ar_rho * transform.ar_rho);
+        if (!correlated) model::standard_normal_quantile_block(u, term_.data(), n_);
         for (std::size_t i = 0; i < n_; ++i) {
-          const double score = correlated ? z[i] : model::standard_normal_quantile(u[i]);
+          const double score = correlated ? z[i] : term_[i];
           x[i] = transform.ar_mean + transform.ar_rho * (previous[i] - transform.ar_mean) + innovation_sd * score;
         }
         break;

@@ -89,5 +89,9 @@ class Distribution {
 //! about 1e-16 relative), shared by the copula and the samplers.
 double standard_normal_cdf(double z);
 double standard_normal_quantile(double u);
+//! z[i] = standard_normal_quantile(u[i]), bit for bit, faster over a block: the
+//! central region (|u - 1/2| <= 0.425, 85% of uniforms) for every lane in one
+//! branch-free loop that vectorises, then the scalar function for the others.
+void standard_normal_quantile_block(const double* u, double* z, std::size_t n);
 
 }  // namespace mcrisk::model
