@@ -76,34 +76,34 @@ void TrialBlock::transform_drivers() {
     const double* u = uniforms_.data() + c * capacity_;
     double* x = columns_.data() + c * capacity_;
     const bool correlated = transform.copula_position != kNotInCopula;
-    const double* z = correlated ? normal_scores_.data() + transform.copula_position * capacity_ : nullptr;
+    // The normal score of each lane, where the transform reads one: the copula's,
+    // or Phi^-1(u) of the component's own uniform.
+    const bool reads_score = transform.kind != ComponentTransform::Kind::Marginal || transform.marginal.prefers_normal_score();
+    const double* z = nullptr;
+    if (correlated) {
+      z = normal_scores_.data() + transform.copula_position * capacity_;
+    } else if (reads_score) {
+      model::standard_normal_quantile_block(u, term_.data(), n_);
+      z = term_.data();
+    }
     switch (transform.kind) {
       case ComponentTransform::Kind::Marginal:
         // Correlated: the marginal of the score, F^-1(Phi(z)); normal,
         // lognormal and tabulated PERT and beta read z itself.
-        if (correlated) {
+        if (z != nullptr) {
           transform.marginal.from_normal_score_block(z, x, n_);
-        } else if (transform.marginal.prefers_normal_score()) {
-          model::standard_normal_quantile_block(u, term_.data(), n_);
-          transform.marginal.from_normal_score_block(term_.data(), x, n_);
         } else {
           transform.marginal.quantile_block(u, x, n_);
         }
         break;
       case ComponentTransform::Kind::Ar1Start:
-        if (!correlated) model::standard_normal_quantile_block(u, term_.data(), n_);
-        for (std::size_t i = 0; i < n_; ++i) {
-          const double score = correlated ? z[i] : term_[i];
-          x[i] = transform.ar_mean + transform.ar_sd * score;
-        }
+        for (std::size_t i = 0; i < n_; ++i) x[i] = transform.ar_mean + transform.ar_sd * z[i];
         break;
       case ComponentTransform::Kind::Ar1Step: {
         const double* previous = x - capacity_;
         const double innovation_sd = transform.ar_sd * std::sqrt(1.0 - transform.ar_rho * transform.ar_rho);
-        if (!correlated) model::standard_normal_quantile_block(u, term_.data(), n_);
         for (std::size_t i = 0; i < n_; ++i) {
-          const double score = correlated ? z[i] : term_[i];
-          x[i] = transform.ar_mean + transform.ar_rho * (previous[i] - transform.ar_mean) + innovation_sd * score;
+          x[i] = transform.ar_mean + transform.ar_rho * (previous[i] - transform.ar_mean) + innovation_sd * z[i];
         }
         break;
       }

@@ -21,21 +21,21 @@ const QuantileSketch& OutputAccumulator::counted() const {
   return sketch_;
 }
 
-void OutputAccumulator::merge(const OutputAccumulator& other) {
+void OutputAccumulator::merge_sums(const OutputAccumulator& other) {
   if (other.shift_ != shift_) throw std::invalid_argument("merging output accumulators with different shifts");
   sum_.merge(other.sum_);
   squares_.merge(other.squares_);
   negatives_ += other.negatives_;
   counted();
+}
+
+void OutputAccumulator::merge(const OutputAccumulator& other) {
+  merge_sums(other);
   sketch_.merge(other.counted());
 }
 
 void OutputAccumulator::merge(OutputAccumulator&& other) {
-  if (other.shift_ != shift_) throw std::invalid_argument("merging output accumulators with different shifts");
-  sum_.merge(other.sum_);
-  squares_.merge(other.squares_);
-  negatives_ += other.negatives_;
-  counted();
+  merge_sums(other);
   other.counted();
   sketch_.merge(std::move(other.sketch_));
 }

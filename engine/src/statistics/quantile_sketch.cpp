@@ -4,13 +4,13 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <new>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include <sys/mman.h>
-#include <limits>
-#include <stdexcept>
-#include <string>
 
 #include <fmt/format.h>
 

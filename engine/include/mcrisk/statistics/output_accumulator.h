@@ -101,6 +101,8 @@ class OutputAccumulator {
   // count the pending values first: logically const, and an accumulator is
   // never read by two threads at once.
   const QuantileSketch& counted() const;
+  // merge()'s part that does not depend on how the sketch is merged; counts this accumulator's pending values.
+  void merge_sums(const OutputAccumulator& other);
   mutable std::vector<double> pending_;  // the first pending_count_ are values
   mutable std::size_t pending_count_ = 0;
   mutable QuantileSketch sketch_;
