@@ -53,6 +53,7 @@
 #include "mcrisk/simulation/simulator.h"
 #include "mcrisk/statistics/appraisal.h"
 #include "mcrisk/statistics/run_summary.h"
+#include "mcrisk/util/allocator_tuning.h"
 
 namespace {
 
@@ -435,6 +436,7 @@ void print_summary(const SummaryReporter& reporter) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  util::tune_allocator_for_large_buffers();  // as `mcrisk` does
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   SummaryReporter reporter;

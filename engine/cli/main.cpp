@@ -27,6 +27,7 @@
 #include "mcrisk/statistics/run_summary.h"
 #include "mcrisk/statistics/scenarios.h"
 #include "mcrisk/statistics/sensitivity.h"
+#include "mcrisk/util/allocator_tuning.h"
 #include "mcrisk/util/build_info.h"
 #include "mcrisk/version.h"
 #include "history_commands.h"
@@ -204,6 +205,7 @@ void abort_job(const cluster::Cluster& ranks) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mcrisk::util::tune_allocator_for_large_buffers();
   // MPI_Init under mpirun in the MPI build; every rank runs this same main().
   const cluster::ClusterSession cluster_session(argc, argv);
   CLI::App app{"mcrisk: Monte Carlo risk appraisal of service delivery options"};

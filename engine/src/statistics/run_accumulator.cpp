@@ -125,8 +125,8 @@ void RunAccumulator::reserve_first_trials(std::uint64_t end_trial) {
   const auto wanted = std::size_t(std::min<std::uint64_t>(end_trial, kept.capacity));
   kept.components.resize(components_);
   kept.totals.resize(options_count_);
-  for (auto& column : kept.components) column.resize(std::max(column.size(), wanted));
-  for (auto& column : kept.totals) column.resize(std::max(column.size(), wanted));
+  for (auto& column : kept.components) column.resize(std::max(column.size(), wanted), boost::container::default_init);
+  for (auto& column : kept.totals) column.resize(std::max(column.size(), wanted), boost::container::default_init);
 }
 
 RunAccumulator RunAccumulator::empty_like() const {
@@ -334,8 +334,8 @@ void RunAccumulator::copy_first_trials(const RunAccumulator& other) {
   const auto end = std::size_t(other.first_filled_.back().second);
   kept.components.resize(components_);
   kept.totals.resize(options_count_);
-  for (auto& column : kept.components) column.resize(std::max(column.size(), end));
-  for (auto& column : kept.totals) column.resize(std::max(column.size(), end));
+  for (auto& column : kept.components) column.resize(std::max(column.size(), end), boost::container::default_init);
+  for (auto& column : kept.totals) column.resize(std::max(column.size(), end), boost::container::default_init);
   for (const auto& [b, e] : other.first_filled_) {
     for (std::size_t c = 0; c < components_; ++c)
       std::copy(from.components[c].begin() + std::ptrdiff_t(b), from.components[c].begin() + std::ptrdiff_t(e), kept.components[c].begin() + std::ptrdiff_t(b));
@@ -522,8 +522,8 @@ void RunAccumulator::restore(std::span<const std::uint8_t> bytes) {
   kept.components.resize(components_);
   kept.totals.resize(options_count_);
   const std::size_t end = fresh.first_filled_.empty() ? 0 : std::size_t(fresh.first_filled_.back().second);
-  for (auto& column : kept.components) column.resize(end);
-  for (auto& column : kept.totals) column.resize(end);
+  for (auto& column : kept.components) column.resize(end, boost::container::default_init);
+  for (auto& column : kept.totals) column.resize(end, boost::container::default_init);
   std::vector<double> values;
   for (const auto& [begin, stop] : fresh.first_filled_) {
     const auto n = std::size_t(stop - begin);

@@ -1,5 +1,6 @@
 #include "mcrisk/statistics/run_summary.h"
 
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -180,17 +181,30 @@ void fill_planned(OptionSummary& option, const model::Model& model, const simula
 std::vector<std::vector<DriverInfluence>> rank_drivers(const model::Model& model, const std::vector<std::span<const double>>& components,
                                                        const std::vector<std::span<const double>>& totals) {
   if (components.empty()) return std::vector<std::vector<DriverInfluence>>(totals.size());
-  // Rank each sample once (drivers and option totals), then correlate ranks.
-  std::vector<std::vector<double>> component_ranks(components.size()), total_ranks(totals.size());
-  tbb::parallel_for(std::size_t{0}, components.size() + totals.size(), [&](std::size_t k) {
-    if (k < components.size()) component_ranks[k] = ranks(components[k]);
-    else total_ranks[k - components.size()] = ranks(totals[k - components.size()]);
+  // Rank each option's totals once, then each driver in turn into its thread's
+  // buffer and correlate it with every option at once: the drivers' ranks are
+  // never all held (some 30 columns of 2^17 trials would be 30 MiB to fault in).
+  struct Worker {
+    RankWorkspace workspace;
+    std::vector<double> ranks;
+  };
+  tbb::enumerable_thread_specific<Worker> workers;
+  std::vector<std::vector<double>> total_ranks(totals.size());
+  tbb::parallel_for(std::size_t{0}, totals.size(), [&](std::size_t o) {
+    total_ranks[o].resize(totals[o].size());
+    workers.local().workspace.ranks(totals[o], total_ranks[o]);
+  });
+  std::vector<std::vector<double>> rho(components.size(), std::vector<double>(totals.size()));
+  tbb::parallel_for(std::size_t{0}, components.size(), [&](std::size_t c) {
+    Worker& worker = workers.local();
+    worker.ranks.resize(components[c].size());
+    worker.workspace.ranks(components[c], worker.ranks);
+    for (std::size_t o = 0; o < totals.size(); ++o) rho[c][o] = pearson_of_ranks(worker.ranks, total_ranks[o]);
   });
   std::vector<std::vector<DriverInfluence>> result(totals.size());
   for (std::size_t o = 0; o < totals.size(); ++o) {
     for (std::size_t c = 0; c < components.size(); ++c) {
-      const double rho = pearson_of_ranks(component_ranks[c], total_ranks[o]);
-      result[o].push_back({model.components[c].label, std::isfinite(rho) ? rho : 0.0});
+      result[o].push_back({model.components[c].label, std::isfinite(rho[c][o]) ? rho[c][o] : 0.0});
     }
     std::stable_sort(result[o].begin(), result[o].end(), [](const DriverInfluence& a, const DriverInfluence& b) {
       return std::abs(a.rank_correlation) > std::abs(b.rank_correlation);

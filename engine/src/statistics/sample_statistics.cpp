@@ -232,17 +232,23 @@ std::vector<double> probability_best(const std::vector<std::span<const double>>&
   return wins;
 }
 
-namespace {
+std::vector<double> ranks(std::span<const double> values) {
+  std::vector<double> result(values.size());
+  RankWorkspace().ranks(values, result);
+  return result;
+}
 
 // The values' order as indices, by an LSD radix sort on monotone integer keys
-// (8-bit digits; a digit every key shares is skipped). The driver ranking ranks
-// some 30 columns of 2^17 trials in every run; a comparison sort of (value,
-// index) pairs was a third of a short run's time. -0 and +0 get the same key,
-// so they tie as they compare.
-std::vector<std::uint32_t> radix_order(std::span<const double> values) {
+// (8-bit digits; a digit every key shares is skipped), then ties given their
+// mean rank, so the result does not depend on how the sort orders equal values.
+// -0 and +0 get the same key, so they tie as they compare. (A comparison sort
+// of (value, index) pairs was a third of a short run's time.)
+void RankWorkspace::ranks(std::span<const double> values, std::span<double> result) {
   const std::size_t n = values.size();
-  std::vector<std::uint64_t> keys(n), keys_next(n);
-  std::vector<std::uint32_t> order(n), order_next(n);
+  if (result.size() != n) throw std::invalid_argument("ranks: the result's size differs from the sample's");
+  if (n > std::numeric_limits<std::uint32_t>::max()) throw std::invalid_argument("ranks: more than 2^32 values");
+  for (auto* buffer : {&keys_, &keys_next_}) buffer->resize(n, boost::container::default_init);
+  for (auto* buffer : {&order_, &order_next_}) buffer->resize(n, boost::container::default_init);
   constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
   std::array<std::array<std::size_t, 256>, 8> counts{};
   for (std::size_t i = 0; i < n; ++i) {
@@ -250,8 +256,8 @@ std::vector<std::uint32_t> radix_order(std::span<const double> values) {
     std::uint64_t bits = 0;
     std::memcpy(&bits, &canonical, sizeof bits);
     const std::uint64_t key = (bits & kSign) ? ~bits : bits | kSign;
-    keys[i] = key;
-    order[i] = std::uint32_t(i);
+    keys_[i] = key;
+    order_[i] = std::uint32_t(i);
     for (std::size_t d = 0; d < 8; ++d) ++counts[d][(key >> (8 * d)) & 0xFF];
   }
   for (std::size_t d = 0; d < 8; ++d) {
@@ -260,33 +266,20 @@ std::vector<std::uint32_t> radix_order(std::span<const double> values) {
     std::size_t position = 0;
     for (std::size_t& c : count) position += std::exchange(c, position);
     for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t at = count[(keys[i] >> (8 * d)) & 0xFF]++;
-      keys_next[at] = keys[i];
-      order_next[at] = order[i];
+      const std::size_t at = count[(keys_[i] >> (8 * d)) & 0xFF]++;
+      keys_next_[at] = keys_[i];
+      order_next_[at] = order_[i];
     }
-    keys.swap(keys_next);
-    order.swap(order_next);
+    keys_.swap(keys_next_);
+    order_.swap(order_next_);
   }
-  return order;
-}
-
-}  // namespace
-
-std::vector<double> ranks(std::span<const double> values) {
-  const std::size_t n = values.size();
-  if (n > std::numeric_limits<std::uint32_t>::max()) throw std::invalid_argument("ranks: more than 2^32 values");
-  // Ties (equal values) share their mean rank, so the result does not depend on
-  // how the sort orders equal values among themselves.
-  const std::vector<std::uint32_t> order = radix_order(values);
-  std::vector<double> result(n);
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i;
-    while (j + 1 < n && values[order[j + 1]] == values[order[i]]) ++j;
+    while (j + 1 < n && values[order_[j + 1]] == values[order_[i]]) ++j;
     const double average = (double(i) + double(j)) / 2.0 + 1.0;
-    for (std::size_t k = i; k <= j; ++k) result[order[k]] = average;
+    for (std::size_t k = i; k <= j; ++k) result[order_[k]] = average;
     i = j + 1;
   }
-  return result;
 }
 
 double spearman(std::span<const double> x, std::span<const double> y) {

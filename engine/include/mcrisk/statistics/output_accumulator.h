@@ -20,6 +20,8 @@
 #include <span>
 #include <vector>
 
+#include <boost/container/vector.hpp>
+
 #include "mcrisk/statistics/exact_sum.h"
 #include "mcrisk/statistics/quantile_sketch.h"
 #include "mcrisk/statistics/sample_statistics.h"
@@ -43,7 +45,7 @@ class OutputAccumulator {
     // trial index, so the bits never depend on threads or blocks.
     double sum[4] = {0, 0, 0, 0}, squares[4] = {0, 0, 0, 0};
     std::uint64_t negatives = 0;
-    if (pending_.size() < pending_count_ + n) pending_.resize(std::max(kSketchBatch, pending_count_ + n));
+    if (pending_.size() < pending_count_ + n) pending_.resize(std::max(kSketchBatch, pending_count_ + n), boost::container::default_init);
     double* pending = pending_.data() + pending_count_;
     const std::size_t whole = n - n % 4;
     for (std::size_t q = 0; q < whole; q += 4) {
@@ -103,7 +105,9 @@ class OutputAccumulator {
   const QuantileSketch& counted() const;
   // merge()'s part that does not depend on how the sketch is merged; counts this accumulator's pending values.
   void merge_sums(const OutputAccumulator& other);
-  mutable std::vector<double> pending_;  // the first pending_count_ are values
+  // Not zeroed when sized (default_init): a short run touches, and the system
+  // backs, only the first few pages of each output's buffer.
+  mutable boost::container::vector<double> pending_;  // the first pending_count_ are values
   mutable std::size_t pending_count_ = 0;
   mutable QuantileSketch sketch_;
 };

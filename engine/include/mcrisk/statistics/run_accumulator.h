@@ -34,6 +34,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/vector.hpp>
+
 #include "mcrisk/model/model.h"
 #include "mcrisk/simulation/evaluation_plan.h"
 #include "mcrisk/simulation/simulator.h"
@@ -121,7 +123,8 @@ class RunAccumulator {
   //! The first ranking_trials trials' driver components and option totals, written by every thread at its own positions.
   struct FirstTrials {
     std::size_t capacity = 0;
-    std::vector<std::vector<double>> components, totals;
+    // Only the filled ranges (first_filled_) are ever read, so growing a column leaves it unzeroed.
+    std::vector<boost::container::vector<double>> components, totals;
   };
   void add_group(const simulation::TrialBlock& block, std::size_t begin, std::size_t end);
   //! merge() for both kinds of other: Other is RunAccumulator (moved from) or const RunAccumulator.
