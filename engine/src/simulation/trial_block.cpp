@@ -138,15 +138,43 @@ void TrialBlock::apply_events() {
   }
 }
 
+// Each lane adds ((coefficient * f0) * f1) * ... to its sum, in that order. Terms
+// of up to three factors (nearly all of them) go in one pass over the lanes; longer
+// ones build the product in term_ first. Either way the same operations in the
+// same order, so the same bits.
 void TrialBlock::sum_terms(const std::vector<ProductTerm>& terms, std::vector<double>& into) {
   for (const ProductTerm& term : terms) {
-    std::fill(term_.begin(), term_.begin() + std::ptrdiff_t(n_), term.coefficient);
-    for (std::uint32_t f = 0; f < term.factor_count; ++f) {
-      const double* factor = column_pointers_[plan_.factor_columns[term.first_factor + f]];
-      for (std::size_t i = 0; i < n_; ++i) term_[i] *= factor[i];
-    }
     double* sum = into.data() + index(term.option, term.year, 0);
-    for (std::size_t i = 0; i < n_; ++i) sum[i] += term_[i];
+    const double c = term.coefficient;
+    const auto factor = [&](std::uint32_t f) -> const double* { return column_pointers_[plan_.factor_columns[term.first_factor + f]]; };
+    switch (term.factor_count) {
+      case 0:
+        for (std::size_t i = 0; i < n_; ++i) sum[i] += c;
+        break;
+      case 1: {
+        const double* f0 = factor(0);
+        for (std::size_t i = 0; i < n_; ++i) sum[i] += c * f0[i];
+        break;
+      }
+      case 2: {
+        const double *f0 = factor(0), *f1 = factor(1);
+        for (std::size_t i = 0; i < n_; ++i) sum[i] += c * f0[i] * f1[i];
+        break;
+      }
+      case 3: {
+        const double *f0 = factor(0), *f1 = factor(1), *f2 = factor(2);
+        for (std::size_t i = 0; i < n_; ++i) sum[i] += c * f0[i] * f1[i] * f2[i];
+        break;
+      }
+      default: {
+        std::fill(term_.begin(), term_.begin() + std::ptrdiff_t(n_), c);
+        for (std::uint32_t f = 0; f < term.factor_count; ++f) {
+          const double* column = factor(f);
+          for (std::size_t i = 0; i < n_; ++i) term_[i] *= column[i];
+        }
+        for (std::size_t i = 0; i < n_; ++i) sum[i] += term_[i];
+      }
+    }
   }
 }
 
