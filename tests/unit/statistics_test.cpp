@@ -240,6 +240,21 @@ TEST(StatisticsRanks, TiesShareTheirAverageRank) {
 // ranks() sorts by a radix sort of the values' bits: check it against the definition
 // (1 + the number smaller + half the number of others equal) on values with every
 // sign, many ties, -0 beside +0, subnormals and infinities.
+// One workspace ranks many samples (the driver ranking's use): its buffers are
+// reused unzeroed, so a sample must never see what an earlier, longer one left.
+TEST(StatisticsRanks, AReusedWorkspaceRanksLikeAFreshOne) {
+  RankWorkspace workspace;
+  for (std::size_t n : {5000u, 37u, 1u, 4096u, 0u, 300u}) {
+    std::vector<double> x(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = double((i * 2654435761u) % 1009) - 500.0 + (i % 3 == 0 ? 0.5 : 0.0);
+    std::vector<double> r(n, -1.0);
+    workspace.ranks(x, r);
+    EXPECT_EQ(r, ranks(x)) << "n " << n;
+  }
+  std::vector<double> wrong(3);
+  EXPECT_THROW(workspace.ranks(std::vector<double>{1, 2}, wrong), std::invalid_argument);
+}
+
 TEST(StatisticsRanks, RadixRanksMeetTheDefinition) {
   std::vector<double> x;
   for (int i = 0; i < 3000; ++i) {
