@@ -41,6 +41,8 @@
 #include <boost/math/special_functions/erf.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 
+#include "mcrisk/util/vector_clones.h"
+
 namespace mcrisk::model {
 
 namespace {
@@ -190,6 +192,7 @@ double standard_normal_quantile(double u) {
 // The lanes outside the central region (about 15%: tails, 0, 1 and NaN) are
 // listed without a branch and then redone by the scalar function: a test per
 // lane would mispredict at about that rate.
+MCRISK_VECTOR_CLONES
 void standard_normal_quantile_block(const double* u, double* z, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) z[i] = central_normal_quantile(u[i] - 0.5);  // every lane, needed or not
   constexpr std::size_t kChunk = 256;
@@ -538,6 +541,7 @@ double Distribution::from_normal_score(double z) const {
 // the same operations in the same order, with the dispatch taken out of the
 // loop, branches turned into selects where the families allow, and the edge
 // cases (u outside (0, 1), NaN) redone by the scalar form afterwards.
+MCRISK_VECTOR_CLONES
 void Distribution::quantile_block(const double* u, double* x, std::size_t n) const {
   if (beta_table_) {
     // tabulated_quantile() with Phi^-1 over the block: the table where it covers the score, else the scalar path.
@@ -582,6 +586,7 @@ void Distribution::quantile_block(const double* u, double* x, std::size_t n) con
   }
 }
 
+MCRISK_VECTOR_CLONES
 void Distribution::from_normal_score_block(const double* z, double* x, std::size_t n) const {
   if (beta_table_) {
     for (std::size_t i = 0; i < n; ++i) x[i] = tabulated_from_normal_score(z[i]);

@@ -21,6 +21,8 @@
 #include <system_error>
 #include <utility>
 
+#include "mcrisk/util/vector_clones.h"
+
 namespace mcrisk::model {
 
 namespace {
@@ -194,6 +196,7 @@ void apply_ternary(double* __restrict first, const double* __restrict second, co
 }
 
 //! Runs program over n lanes; stack slot k is scratch[k*n, (k+1)*n).
+MCRISK_VECTOR_CLONES
 void run_program(std::span<const Instruction> program, std::span<const double* const> columns, std::size_t n,
                  double* out, double* scratch) {
   std::size_t depth = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mcrisk/util/vector_clones.h"
+
 namespace mcrisk::simulation {
 
 TrialBlock::TrialBlock(const EvaluationPlan& plan, std::size_t capacity)
@@ -49,6 +51,7 @@ void TrialBlock::evaluate_planned() {
 // Gaussian copula), then each marginal from z'. AR(1) series read their
 // innovation's normal score, so correlating year 1 of a series correlates its
 // first innovation, as R1 specifies.
+MCRISK_VECTOR_CLONES
 void TrialBlock::transform_drivers() {
   const std::size_t k = plan_.copula_components.size();
   for (std::size_t row = 0; row < k; ++row) {
@@ -117,6 +120,7 @@ void TrialBlock::run_programs() {
   }
 }
 
+MCRISK_VECTOR_CLONES
 void TrialBlock::apply_events() {
   std::fill(retention_.begin(), retention_.end(), 1.0);
   std::fill(cost_.begin(), cost_.end(), 0.0);
@@ -142,6 +146,7 @@ void TrialBlock::apply_events() {
 // of up to three factors (nearly all of them) go in one pass over the lanes; longer
 // ones build the product in term_ first. Either way the same operations in the
 // same order, so the same bits.
+MCRISK_VECTOR_CLONES
 void TrialBlock::sum_terms(const std::vector<ProductTerm>& terms, std::vector<double>& into) {
   for (const ProductTerm& term : terms) {
     double* sum = into.data() + index(term.option, term.year, 0);
@@ -178,6 +183,7 @@ void TrialBlock::sum_terms(const std::vector<ProductTerm>& terms, std::vector<do
   }
 }
 
+MCRISK_VECTOR_CLONES
 void TrialBlock::combine() {
   std::fill(gross_.begin(), gross_.end(), 0.0);
   sum_terms(plan_.savings_terms, gross_);

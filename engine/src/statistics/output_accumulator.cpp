@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "mcrisk/util/byte_codec.h"
+#include "mcrisk/util/vector_clones.h"
 
 namespace mcrisk::statistics {
 
@@ -13,6 +14,7 @@ OutputAccumulator::OutputAccumulator(double shift, int precision_bits) : shift_(
   if (!std::isfinite(shift)) throw std::invalid_argument("output accumulator with a non-finite shift");
 }
 
+MCRISK_VECTOR_CLONES
 const QuantileSketch& OutputAccumulator::counted() const {
   if (pending_count_ > 0) {
     sketch_.add_many(pending_count_, [&](std::size_t i) { return pending_[i]; });

@@ -16,6 +16,7 @@
 #include "mcrisk/cluster/cluster.h"
 #include "mcrisk/simulation/trial_block.h"
 #include "mcrisk/util/byte_codec.h"
+#include "mcrisk/util/vector_clones.h"
 #include "summary_parts.h"
 
 namespace mcrisk::statistics {
@@ -214,6 +215,7 @@ void RunAccumulator::add_block(const simulation::TrialBlock& block, std::uint64_
   trials_ += n;
 }
 
+MCRISK_VECTOR_CLONES
 void RunAccumulator::add_group(const simulation::TrialBlock& block, std::size_t begin, std::size_t end) {
   const std::size_t n = end - begin;
   for (std::size_t o = 0; o < options_count_; ++o) {
