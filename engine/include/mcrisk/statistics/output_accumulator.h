@@ -31,7 +31,7 @@ namespace mcrisk::statistics {
 class OutputAccumulator {
  public:
   //! Values held back before they are counted in the sketch (see pending_).
-  static constexpr std::size_t kSketchBatch = 16384;
+  static constexpr std::size_t kSketchBatch = 65536;
 
   explicit OutputAccumulator(double shift = 0, int precision_bits = QuantileSketch::kDefaultPrecisionBits);
 
