@@ -232,6 +232,21 @@ TEST(QuantileSketch, BatchAddsFindTheExtremesAtAnyPosition) {
   }
 }
 
+// add_many prefetches the bucket of a value 128 places on: batches shorter and
+// longer than that, whose values open new pages as they go (a page is missing
+// when its prefetch is due), count exactly what single adds count.
+TEST(QuantileSketch, BatchAddsCountLikeSingleAdds) {
+  for (std::size_t n : {1u, 127u, 128u, 129u, 130u, 1000u}) {
+    std::vector<double> values(n);
+    for (std::size_t i = 0; i < n; ++i) values[i] = (i % 2 == 0 ? 1.0 : -1.0) * std::ldexp(1.0 + double(i % 17) / 17.0, int(i % 23) - 5);
+    QuantileSketch batch, singles;
+    batch.add_many(n, [&](std::size_t i) { return values[i]; });
+    for (double x : values) singles.add(x);
+    EXPECT_EQ(batch.nonzero_buckets(), singles.nonzero_buckets()) << n << " values";
+    EXPECT_EQ(batch.count(), n);
+  }
+}
+
 TEST(QuantileSketch, PrecisionIsAParameterWithLimits) {
   QuantileSketch fine(16);
   const auto sample = samples(20000)[0];

@@ -71,14 +71,28 @@ class QuantileSketch {
     // in one binade: outputs that straddle a binade boundary (most of them)
     // would mispredict that test about every other value. The table of page
     // pointers is small and hot; a missing page is the rare, predictable branch.
+    //
+    // The buckets of a long batch are mostly not in cache (42 sketches of some
+    // 100 KB each take turns), so each count waits on a miss; prefetching the
+    // bucket of the value kPrefetchAhead places on keeps many misses in flight
+    // (a microbenchmark of R1-like spreads: 4.3 -> 2.1 ns a count).
     std::uint64_t* const* const table = pages_.data();
-    for (std::size_t k = 0; k < n; ++k) {
-      const std::int64_t key = key_of(value(k));
+    const auto count_value = [&](double x) {
+      const std::int64_t key = key_of(x);
       const std::size_t slot = page_slot(key);
       std::uint64_t* page = table[slot];
       if (page == nullptr) [[unlikely]] page = allocate_page(slot);
       ++page[std::size_t(key) & offset_mask_];
+    };
+    constexpr std::size_t kPrefetchAhead = 128;
+    std::size_t k = 0;
+    for (; k + kPrefetchAhead < n; ++k) {
+      const std::int64_t ahead = key_of(value(k + kPrefetchAhead));
+      const std::uint64_t* ahead_page = table[page_slot(ahead)];
+      if (ahead_page != nullptr) __builtin_prefetch(ahead_page + (std::size_t(ahead) & offset_mask_), 1);
+      count_value(value(k));
     }
+    for (; k < n; ++k) count_value(value(k));
     count_ += n;
     page_counts_valid_ = false;
   }
