@@ -45,6 +45,20 @@ void IndependentSampler::fill(std::uint64_t first_trial, std::size_t n, double* 
   for (std::size_t group = 0; group * 4 < dimensions_; ++group) {
     const std::size_t first_dimension = group * 4;
     const std::size_t width = std::min<std::size_t>(4, dimensions_ - first_dimension);
+    if (width == 4) {
+      // Whole groups (all but perhaps the last) with the four rows named: the
+      // loop keeps its pointers in registers instead of recomputing and spilling them.
+      double* row0 = u + first_dimension * stride;
+      double *row1 = row0 + stride, *row2 = row1 + stride, *row3 = row2 + stride;
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto bits = draw(seed_, first_trial + i, group);
+        row0[i] = r123::u01fixedpt<double>(bits.v[0]);
+        row1[i] = r123::u01fixedpt<double>(bits.v[1]);
+        row2[i] = r123::u01fixedpt<double>(bits.v[2]);
+        row3[i] = r123::u01fixedpt<double>(bits.v[3]);
+      }
+      continue;
+    }
     for (std::size_t i = 0; i < n; ++i) {
       const auto bits = draw(seed_, first_trial + i, group);
       // u01fixedpt maps 64 bits to the open interval (0,1): no inverse CDF ever sees 0 or 1.
