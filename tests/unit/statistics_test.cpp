@@ -237,9 +237,6 @@ TEST(StatisticsRanks, TiesShareTheirAverageRank) {
   EXPECT_TRUE(ranks(std::span<const double>()).empty());
 }
 
-// ranks() sorts by a radix sort of the values' bits: check it against the definition
-// (1 + the number smaller + half the number of others equal) on values with every
-// sign, many ties, -0 beside +0, subnormals and infinities.
 // One workspace ranks many samples (the driver ranking's use): its buffers are
 // reused unzeroed, so a sample must never see what an earlier, longer one left.
 TEST(StatisticsRanks, AReusedWorkspaceRanksLikeAFreshOne) {
@@ -255,6 +252,9 @@ TEST(StatisticsRanks, AReusedWorkspaceRanksLikeAFreshOne) {
   EXPECT_THROW(workspace.ranks(std::vector<double>{1, 2}, wrong), std::invalid_argument);
 }
 
+// ranks() sorts by a radix sort of the values' bits: check it against the definition
+// (1 + the number smaller + half the number of others equal) on values with every
+// sign, many ties, -0 beside +0, subnormals and infinities.
 TEST(StatisticsRanks, RadixRanksMeetTheDefinition) {
   std::vector<double> x;
   for (int i = 0; i < 3000; ++i) {

@@ -41,6 +41,7 @@ std::string to_string(SamplingMethod method) {
 IndependentSampler::IndependentSampler(std::uint64_t seed, std::size_t dimensions)
     : seed_(seed), dimensions_(dimensions) {}
 
+// u01fixedpt maps 64 bits to the open interval (0,1): no inverse CDF ever sees 0 or 1.
 void IndependentSampler::fill(std::uint64_t first_trial, std::size_t n, double* u, std::size_t stride) const {
   for (std::size_t group = 0; group * 4 < dimensions_; ++group) {
     const std::size_t first_dimension = group * 4;
@@ -61,7 +62,6 @@ void IndependentSampler::fill(std::uint64_t first_trial, std::size_t n, double* 
     }
     for (std::size_t i = 0; i < n; ++i) {
       const auto bits = draw(seed_, first_trial + i, group);
-      // u01fixedpt maps 64 bits to the open interval (0,1): no inverse CDF ever sees 0 or 1.
       for (std::size_t lane = 0; lane < width; ++lane) {
         u[(first_dimension + lane) * stride + i] = r123::u01fixedpt<double>(bits.v[lane]);
       }

@@ -113,16 +113,14 @@ void for_each_block_on(const EvaluationPlan& plan, const sampling::UnitCubeSampl
 void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& sampler, const RunSettings& settings, std::size_t total_trials,
                TrialOutputs& outputs, const std::function<void(std::uint64_t first, std::size_t n)>& finished = {});
 
-}  // namespace
-
 // simulate() and extend() always run every trial asked for: only the stop-aware
 // calls (extend_until_stopped, for_each_block's consumers that track blocks) may stop early.
-namespace {
 RunSettings without_stop(const RunSettings& settings) {
   RunSettings copy = settings;
   copy.stop_requested = nullptr;
   return copy;
 }
+
 }  // namespace
 
 TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings) {
@@ -156,10 +154,7 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
                TrialOutputs& outputs, const std::function<void(std::uint64_t first, std::size_t n)>& finished) {
   const std::size_t first_trial = outputs.trials;
   if (total_trials < first_trial) throw std::invalid_argument("a run can only be extended by more trials");
-  for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
-                        &outputs.net_by_year, &outputs.gross_by_year, &outputs.drivers}) {
-    for (Column& column : *columns) column.resize(total_trials);
-  }
+  outputs.for_each_column([&](Column& column) { column.resize(total_trials); });
   outputs.trials = total_trials;
 
   // Under MPI each rank evaluates its own share of the blocks, then every
@@ -208,13 +203,10 @@ void extend_on(const EvaluationPlan& plan, const sampling::UnitCubeSampler& samp
   std::vector<std::uint64_t> offsets(shares.size());
   for (std::size_t r = 0; r < shares.size(); ++r) offsets[r] = shares[r] - first_trial;
   std::size_t gathered = 0;
-  for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
-                        &outputs.net_by_year, &outputs.gross_by_year, &outputs.drivers}) {
-    for (Column& column : *columns) {
-      ranks.allgather_in_place(std::span<double>(column.data() + first_trial, total_trials - first_trial), offsets);
-      ++gathered;
-    }
-  }
+  outputs.for_each_column([&](Column& column) {
+    ranks.allgather_in_place(std::span<double>(column.data() + first_trial, total_trials - first_trial), offsets);
+    ++gathered;
+  });
   spdlog::debug("trials [{}, {}): gathered {} columns ({:.1f} MB) from {} ranks in {:.3f} s", first_trial, total_trials, gathered,
                 double(gathered * (total_trials - first_trial) * sizeof(double)) / 1e6, ranks.size(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - gather_start).count());
@@ -239,10 +231,7 @@ std::size_t extend_until_stopped(const EvaluationPlan& plan, const RunSettings& 
   const auto unfinished = std::find_if(finished.begin(), finished.end(), [](const std::atomic<bool>& f) { return !f.load(); });
   if (unfinished == finished.end()) return outputs.trials;
   const std::size_t prefix = std::max(first_trial, (base + std::size_t(unfinished - finished.begin())) * block_size);
-  for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
-                        &outputs.net_by_year, &outputs.gross_by_year, &outputs.drivers}) {
-    for (Column& column : *columns) column.resize(prefix);
-  }
+  outputs.for_each_column([&](Column& column) { column.resize(prefix); });
   outputs.trials = prefix;
   return prefix;
 }

@@ -85,10 +85,7 @@ TrialRanges missing_trials(const TrialRanges& done, std::uint64_t trials) {
 // The outputs of trials [0, trials) (copied: the checkpoint keeps the rest).
 simulation::TrialOutputs first_trials_of(const simulation::TrialOutputs& outputs, std::size_t trials) {
   simulation::TrialOutputs prefix = outputs;
-  for (auto* columns : {&prefix.total_net, &prefix.npv, &prefix.npv_green_book, &prefix.pv_benefits, &prefix.pv_costs, &prefix.net_by_year,
-                        &prefix.gross_by_year, &prefix.drivers}) {
-    for (simulation::Column& column : *columns) column.resize(trials);
-  }
+  prefix.for_each_column([&](simulation::Column& column) { column.resize(trials); });
   prefix.trials = trials;
   return prefix;
 }

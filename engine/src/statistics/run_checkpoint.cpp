@@ -19,15 +19,6 @@ namespace {
 constexpr char kMagic[8] = {'M', 'C', 'R', 'I', 'S', 'K', 'C', 'P'};
 constexpr std::size_t kChecksumBytes = 32;
 
-// Every column of the outputs, in one fixed order.
-template <typename Outputs, typename Visit>
-void for_each_column(Outputs& outputs, Visit visit) {
-  for (auto* columns : {&outputs.total_net, &outputs.npv, &outputs.npv_green_book, &outputs.pv_benefits, &outputs.pv_costs,
-                        &outputs.net_by_year, &outputs.gross_by_year, &outputs.drivers}) {
-    for (auto& column : *columns) visit(column);
-  }
-}
-
 }  // namespace
 
 std::uint64_t RunCheckpoint::trials_done() const {
@@ -126,7 +117,7 @@ std::vector<std::uint8_t> encode_outputs(const simulation::TrialOutputs& outputs
   out.u64(outputs.years);
   out.u64(outputs.components);
   out.u64(outputs.drivers.size());
-  for_each_column(outputs, [&](const simulation::Column& column) { out.f64_array({column.data(), outputs.trials}); });
+  outputs.for_each_column([&](const simulation::Column& column) { out.f64_array({column.data(), outputs.trials}); });
   return out.release();
 }
 
@@ -150,7 +141,7 @@ simulation::TrialOutputs decode_outputs(std::span<const std::uint8_t> bytes, con
   outputs.net_by_year.resize(outputs.options * outputs.years);
   outputs.gross_by_year.resize(outputs.options * outputs.years);
   outputs.drivers.resize(driver_columns);
-  for_each_column(outputs, [&](simulation::Column& column) { in.f64_array("stored outputs", outputs.trials, column); });
+  outputs.for_each_column([&](simulation::Column& column) { in.f64_array("stored outputs", outputs.trials, column); });
   in.expect_end();
   return outputs;
 }

@@ -246,6 +246,7 @@ std::vector<double> ranks(std::span<const double> values) {
 void RankWorkspace::ranks(std::span<const double> values, std::span<double> result) {
   const std::size_t n = values.size();
   if (result.size() != n) throw std::invalid_argument("ranks: the result's size differs from the sample's");
+  if (n > 0 && result.data() == values.data()) throw std::invalid_argument("ranks: the result cannot overwrite the sample");
   if (n > std::numeric_limits<std::uint32_t>::max()) throw std::invalid_argument("ranks: more than 2^32 values");
   for (auto* buffer : {&keys_, &keys_next_}) buffer->resize(n, boost::container::default_init);
   for (auto* buffer : {&order_, &order_next_}) buffer->resize(n, boost::container::default_init);

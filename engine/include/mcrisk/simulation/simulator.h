@@ -47,6 +47,20 @@ struct TrialOutputs {
   const double* net_of(std::size_t option, std::size_t year) const { return net_by_year[option * years + year].data(); }
   const double* gross_of(std::size_t option, std::size_t year) const { return gross_by_year[option * years + year].data(); }
   const double* driver_of(std::size_t component) const { return drivers[component].data(); }
+
+  //! Calls visit(column) for every stored column in one fixed order (total_net,
+  //! npv, npv_green_book, pv_benefits, pv_costs, net_by_year, gross_by_year,
+  //! drivers), for what treats them all alike: sizing, gathering, checkpoints.
+  template <typename Visit>
+  void for_each_column(Visit visit) {
+    for (auto* group : {&total_net, &npv, &npv_green_book, &pv_benefits, &pv_costs, &net_by_year, &gross_by_year, &drivers})
+      for (Column& column : *group) visit(column);
+  }
+  template <typename Visit>
+  void for_each_column(Visit visit) const {
+    for (const auto* group : {&total_net, &npv, &npv_green_book, &pv_benefits, &pv_costs, &net_by_year, &gross_by_year, &drivers})
+      for (const Column& column : *group) visit(column);
+  }
 };
 
 //! One trial in full: its drivers and each option's gross, costs and net by year.

@@ -37,8 +37,11 @@ class OutputAccumulator {
 
   //! Adds one summation group: value(i) for i < n, consecutive trials in trial order.
   //! Values must be finite (the caller checks and fails the run otherwise).
+  //! Always inlined: GCC inlines a function compiled for the baseline CPU into
+  //! an AVX2 or AVX-512 clone (MCRISK_VECTOR_CLONES) only when told to, and the
+  //! sums are the loop the clones of RunAccumulator::add_group are for.
   template <typename ValueOf>
-  void add_group(std::size_t n, ValueOf value) {
+  [[gnu::always_inline]] void add_group(std::size_t n, ValueOf value) {
     // Four interleaved partial sums (trial i of the group goes to lane i mod 4),
     // added as (lane 0 + lane 1) + (lane 2 + lane 3): one chain of additions
     // would bound the loop by the adder's latency. The grouping is fixed by the

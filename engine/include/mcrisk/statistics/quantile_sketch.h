@@ -42,7 +42,8 @@ class QuantileSketch {
   void add(double value) {
     add_many(1, [value](std::size_t) { return value; });
   }
-  //! Counts the finite values value(i), i < n. The hot path of streaming runs:
+  //! Counts the finite values value(i), i < n; value must be cheap and give the
+  //! same value each time (it is read more than once). The hot path of streaming runs:
   //! one increment in memory per value (the page pointer, count, min and max are
   //! kept in registers; page totals are recomputed when a query needs them), since
   //! a chain of increments of the same counter would serialise the loop.

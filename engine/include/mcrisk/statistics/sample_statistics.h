@@ -122,11 +122,12 @@ std::vector<double> ranks(std::span<const double> values);
 
 //! Working memory for ranking, kept between calls. The driver ranking ranks
 //! some 30 samples of 2^17 trials in every run: through one workspace per
-//! thread they cost one set of buffers (none of it zeroed) instead of five
+//! thread they cost one set of buffers (grown, never zeroed) instead of five
 //! fresh allocations per sample, each faulted in page by page.
 class RankWorkspace {
  public:
-  //! ranks(values) into result, which must have values.size() elements.
+  //! ranks(values) into result, which must have values.size() elements and not
+  //! be values' memory (the ties are found in values after result is written).
   void ranks(std::span<const double> values, std::span<double> result);
 
  private:

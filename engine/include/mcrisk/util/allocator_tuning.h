@@ -9,7 +9,8 @@ namespace mcrisk::util {
 //! up to 256 MiB of freed memory for reuse, instead of mapping every block over
 //! 128 KiB afresh and returning it when freed: on a VM a page fault costs
 //! microseconds, and refaulting those buffers was a tenth of a short run.
-//! Peak memory is unchanged (freed memory is reused before the heap grows).
+//! The cost: after large frees a process can stay resident at up to 256 MiB
+//! more than it uses (per malloc arena: worker threads have their own).
 //! Call once at the start of main(); a no-op where the allocator is not glibc's.
 void tune_allocator_for_large_buffers();
 

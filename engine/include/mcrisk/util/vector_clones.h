@@ -12,11 +12,22 @@
 // no reordered sums), and add, multiply, divide and sqrt round the same way in
 // any vector width. Eigen is not cloned (its kernels' summation order follows
 // the vector width). The block forms are tested bit-identical to the scalar
-// functions (uncloned), and tests/unit/golden_values_test.cpp pins the bits.
+// functions (uncloned), and tests/unit/golden_values_test.cpp pins the bits:
+// in the normal build that runs the clone of the test machine (AVX-512 here),
+// in the sanitizer build of scripts/test (no clones) the baseline. The AVX2
+// clone runs only on machines that have AVX2 but not AVX-512.
 //
-// GCC on x86-64 Linux only; elsewhere (and for clang-tidy) a no-op.
+// A function the clone calls is compiled for the baseline and, unless inlined,
+// runs as such: GCC inlines it into a clone only when it is marked
+// [[gnu::always_inline]] (see OutputAccumulator::add_group). Check a new use
+// with `objdump -d --no-show-raw-insn -C` (the clone's calls).
+//
+// GCC 12 or later on x86-64 Linux only (`arch=x86-64-vN` clones), and not in
+// sanitizer builds (an ifunc's resolver can run before the sanitizer
+// runtime has started); elsewhere, and for clang-tidy, a no-op: one baseline build.
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define MCRISK_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MCRISK_VECTOR_CLONES
