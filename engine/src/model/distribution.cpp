@@ -571,7 +571,7 @@ void Distribution::quantile_block(const double* u, double* x, std::size_t n) con
     case DistributionFamily::Normal:
     case DistributionFamily::LogNormal:
       standard_normal_quantile_block(u, x, n);
-      for (std::size_t i = 0; i < n; ++i) x[i] = family_ == DistributionFamily::Normal ? a_ + b_ * x[i] : a_ * std::exp(b_ * x[i]);
+      from_normal_score_block(x, x, n);  // lane by lane, so in place is safe
       break;
     case DistributionFamily::Uniform:
       for (std::size_t i = 0; i < n; ++i) x[i] = std::min(a_ + (b_ - a_) * u[i], b_);

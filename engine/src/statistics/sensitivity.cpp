@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <stdexcept>
+#include <vector>
 
 #include "mcrisk/simulation/evaluation_plan.h"
 #include "mcrisk/statistics/sample_statistics.h"
+#include "summary_parts.h"
 
 namespace mcrisk::statistics {
 
@@ -35,19 +38,15 @@ SensitivityAnalysis analyse_sensitivity(const model::Model& model, const simulat
   const auto base_plan = simulation::EvaluationPlan::compile(model);
   const auto base = simulation::simulate(base_plan, base_settings);
 
-  // Spearman: rank every component and every output once.
-  std::vector<std::vector<double>> component_ranks;
-  for (std::size_t c = 0; c < model.components.size(); ++c) component_ranks.push_back(ranks(base.drivers[c]));
+  // Spearman rank correlations, ranked by size: the summary's driver ranking, over every base trial.
+  const std::vector<std::span<const double>> components(base.drivers.begin(), base.drivers.end());
+  const std::vector<std::span<const double>> totals(base.total_net.begin(), base.total_net.end());
+  std::vector<std::vector<DriverInfluence>> correlations = detail::rank_drivers(model, components, totals);
   for (std::size_t o = 0; o < model.options.size(); ++o) {
     OptionSensitivity option;
     option.option = model.options[o].id;
     option.base = outcome_figures(base.total_net[o]);
-    const auto output_ranks = ranks(base.total_net[o]);
-    for (std::size_t c = 0; c < model.components.size(); ++c) {
-      option.rank_correlations.push_back({model.components[c].label, pearson_of_ranks(component_ranks[c], output_ranks)});
-    }
-    std::stable_sort(option.rank_correlations.begin(), option.rank_correlations.end(),
-                     [](const DriverInfluence& a, const DriverInfluence& b) { return std::fabs(a.rank_correlation) > std::fabs(b.rank_correlation); });
+    option.rank_correlations = std::move(correlations[o]);
     analysis.options.push_back(std::move(option));
   }
 
