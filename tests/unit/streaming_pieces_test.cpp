@@ -5,6 +5,7 @@
 
 #include "mcrisk/statistics/exact_sum.h"
 #include "mcrisk/statistics/quantile_sketch.h"
+#include "mcrisk/util/huge_pages.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <vector>
@@ -210,6 +212,69 @@ TEST(QuantileSketch, MovingMergeEqualsCopyingMergeAndEmptiesTheSource) {
   moved.add(1e300);
   EXPECT_EQ(parts[0].order_statistic(1).value, 2.0);
   EXPECT_EQ(moved.max(), 1e300);
+}
+
+// Sketches filled by one thread share a PageArena of huge-page slabs. A moving merge
+// takes over pages that live in another sketch's arena: they must stay valid after
+// the source sketch and every other owner of that arena are gone, and counts must be
+// those of sketches on their own arenas.
+TEST(QuantileSketch, SharedArenaPagesOutliveTheirSourceAfterAMovingMerge) {
+  const auto sample = samples(20000)[0];
+  QuantileSketch alone_a, alone_b;
+  QuantileSketch merged;
+  {
+    auto arena = std::make_shared<mcrisk::util::PageArena>(mcrisk::util::PageArena::kHugeSlab);
+    QuantileSketch a, b;
+    a.set_arena(arena);
+    b.set_arena(arena);
+    for (std::size_t i = 0; i < sample.size(); ++i) {
+      (i % 2 ? a : b).add(sample[i] * (i % 3 ? 1.0 : -1.0));
+      (i % 2 ? alone_a : alone_b).add(sample[i] * (i % 3 ? 1.0 : -1.0));
+    }
+    merged.merge(std::move(a));
+    merged.merge(std::move(b));
+  }  // the arena's last outside owners are gone; merged holds its pages
+  QuantileSketch expected = alone_a;
+  expected.merge(alone_b);
+  EXPECT_EQ(merged.nonzero_buckets(), expected.nonzero_buckets());
+  EXPECT_EQ(merged.count(), 20000u);
+  merged.add(1e-200);  // a new page, from merged's own arena
+  EXPECT_EQ(merged.count(), 20001u);
+}
+
+TEST(PageArena, BlocksAreZeroAlignedAndDisjoint) {
+  mcrisk::util::PageArena arena(mcrisk::util::PageArena::kHugeSlab);
+  std::vector<unsigned char*> blocks;
+  const std::vector<std::size_t> sizes = {32768, 100, 32768, std::size_t{5} << 20, 64, 2u << 20};
+  for (std::size_t bytes : sizes) {
+    auto* block = static_cast<unsigned char*>(arena.allocate(bytes));
+    ASSERT_NE(block, nullptr);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % 64, 0u) << bytes;
+    EXPECT_TRUE(std::all_of(block, block + bytes, [](unsigned char c) { return c == 0; })) << bytes;
+    std::fill(block, block + bytes, static_cast<unsigned char>(blocks.size() + 1));
+    blocks.push_back(block);
+  }
+  for (std::size_t i = 0; i < blocks.size(); ++i) {  // no block overwrote another
+    EXPECT_TRUE(std::all_of(blocks[i], blocks[i] + sizes[i], [&](unsigned char c) { return c == i + 1; })) << i;
+  }
+  EXPECT_GE(arena.bytes_mapped(), std::size_t{7} << 20);  // two slabs and a 5 MiB block of its own
+}
+
+TEST(HugePageBuffer, IsZeroAlignedAndMovable) {
+  mcrisk::util::HugePageBuffer big(std::size_t{3} << 20);
+  ASSERT_GE(big.size(), std::size_t{3} << 20);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(big.data()) % (std::size_t{2} << 20), 0u);
+  auto* bytes = static_cast<unsigned char*>(big.data());
+  EXPECT_TRUE(std::all_of(bytes, bytes + big.size(), [](unsigned char c) { return c == 0; }));
+  bytes[big.size() - 1] = 7;
+  mcrisk::util::HugePageBuffer moved(std::move(big));
+  EXPECT_EQ(big.data(), nullptr);  // NOLINT(bugprone-use-after-move): the documented state of a moved-from buffer
+  EXPECT_EQ(static_cast<unsigned char*>(moved.data())[moved.size() - 1], 7);
+  mcrisk::util::HugePageBuffer small(100);
+  EXPECT_GE(small.size(), 100u);
+  moved = std::move(small);
+  EXPECT_GE(moved.size(), 100u);
+  EXPECT_EQ(mcrisk::util::HugePageBuffer(0).data(), nullptr);
 }
 
 // add_many keeps min and max in four lanes: every position of the extremes, and batches

@@ -10,8 +10,6 @@
 #include <string>
 #include <utility>
 
-#include <sys/mman.h>
-
 #include <fmt/format.h>
 
 #include "mcrisk/util/byte_codec.h"
@@ -44,40 +42,13 @@ QuantileSketch& QuantileSketch::operator=(const QuantileSketch& other) {
 QuantileSketch::~QuantileSketch() = default;
 
 namespace {
-constexpr std::size_t kChunkBytes = std::size_t{1} << 20;  // 32 pages of the default precision
+constexpr std::size_t kOwnSlabBytes = std::size_t{1} << 20;  // 32 pages of the default precision, on 4 KiB pages
 }  // namespace
 
-QuantileSketch::Chunk::Chunk(std::size_t bytes) : bytes_(bytes) {
-  void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (memory == MAP_FAILED) throw std::bad_alloc();
-  words_ = static_cast<std::uint64_t*>(memory);
-}
-
-QuantileSketch::Chunk::Chunk(Chunk&& other) noexcept
-    : words_(std::exchange(other.words_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
-
-QuantileSketch::Chunk& QuantileSketch::Chunk::operator=(Chunk&& other) noexcept {
-  if (this != &other) {
-    if (words_ != nullptr) ::munmap(words_, bytes_);
-    words_ = std::exchange(other.words_, nullptr);
-    bytes_ = std::exchange(other.bytes_, 0);
-  }
-  return *this;
-}
-
-QuantileSketch::Chunk::~Chunk() {
-  if (words_ != nullptr) ::munmap(words_, bytes_);
-}
-
 std::uint64_t* QuantileSketch::allocate_page(std::size_t slot) {
-  const std::size_t page_words = offset_mask_ + 1;
-  const std::size_t pages_per_chunk = std::max<std::size_t>(1, kChunkBytes / (page_words * sizeof(std::uint64_t)));
-  if (chunks_.empty() || pages_in_last_chunk_ == pages_per_chunk) {
-    chunks_.emplace_back(pages_per_chunk * page_words * sizeof(std::uint64_t));
-    pages_in_last_chunk_ = 0;
-  }
-  pages_[slot] = chunks_.back().words() + pages_in_last_chunk_ * page_words;  // zero counts: fresh mapped memory
-  ++pages_in_last_chunk_;
+  if (!arena_) arena_ = std::make_shared<util::PageArena>(kOwnSlabBytes);
+  if (std::find(held_.begin(), held_.end(), arena_) == held_.end()) held_.push_back(arena_);
+  pages_[slot] = static_cast<std::uint64_t*>(arena_->allocate((offset_mask_ + 1) * sizeof(std::uint64_t)));  // zero counts
   return pages_[slot];
 }
 
@@ -107,10 +78,9 @@ void QuantileSketch::merge(QuantileSketch&& other) {
       for (std::size_t i = 0; i <= offset_mask_; ++i) pages_[slot][i] += from[i];
     }
   }
-  // The other's chunks go in front: new pages keep coming from this sketch's last chunk.
-  chunks_.insert(chunks_.begin(), std::make_move_iterator(other.chunks_.begin()), std::make_move_iterator(other.chunks_.end()));
-  other.chunks_.clear();
-  other.pages_in_last_chunk_ = 0;
+  // The pages taken over keep their arenas alive here.
+  held_.insert(held_.end(), std::make_move_iterator(other.held_.begin()), std::make_move_iterator(other.held_.end()));
+  other.held_.clear();
   page_counts_valid_ = false;
   other.page_counts_valid_ = false;
   count_ += std::exchange(other.count_, 0);

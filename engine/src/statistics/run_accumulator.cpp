@@ -119,15 +119,32 @@ RunAccumulator::RunAccumulator(const model::Model& model, const simulation::Eval
   for (const auto& option : model.options) option_ids_.push_back(option.id);
   first_trials_ = std::make_shared<FirstTrials>();
   first_trials_->capacity = settings_.ranking_trials;
+  share_page_arena();
+}
+
+void RunAccumulator::share_page_arena() {
+  const auto arena = std::make_shared<util::PageArena>(util::PageArena::kHugeSlab);
+  for (auto& option : options_) {
+    for (OutputAccumulator* output : {&option.total_net, &option.npv, &option.npv_green_book, &option.bcr}) output->set_page_arena(arena);
+    for (auto& year : option.net_by_year) year.set_page_arena(arena);
+  }
+  for (auto& pair : pairs_) pair.difference.set_page_arena(arena);
 }
 
 void RunAccumulator::reserve_first_trials(std::uint64_t end_trial) {
   FirstTrials& kept = *first_trials_;
-  const auto wanted = std::size_t(std::min<std::uint64_t>(end_trial, kept.capacity));
-  kept.components.resize(components_);
-  kept.totals.resize(options_count_);
-  for (auto& column : kept.components) column.resize(std::max(column.size(), wanted), boost::container::default_init);
-  for (auto& column : kept.totals) column.resize(std::max(column.size(), wanted), boost::container::default_init);
+  kept.reserve(components_ + options_count_, std::size_t(std::min<std::uint64_t>(end_trial, kept.capacity)));
+}
+
+void RunAccumulator::FirstTrials::reserve(std::size_t wanted_columns, std::size_t wanted_rows) {
+  if (wanted_columns == columns && wanted_rows <= rows) return;
+  const std::size_t grown_rows = std::max(rows, wanted_rows);
+  util::HugePageBuffer grown(wanted_columns * grown_rows * sizeof(double));
+  auto* into = static_cast<double*>(grown.data());
+  for (std::size_t c = 0; c < std::min(columns, wanted_columns); ++c) std::copy(column(c), column(c) + rows, into + c * grown_rows);
+  storage = std::move(grown);
+  columns = wanted_columns;
+  rows = grown_rows;
 }
 
 RunAccumulator RunAccumulator::empty_like() const {
@@ -151,6 +168,7 @@ RunAccumulator RunAccumulator::empty_like() const {
   empty.trials_ = 0;
   empty.non_finite_ = {};
   empty.first_filled_.clear();
+  empty.share_page_arena();
   return empty;
 }
 
@@ -197,10 +215,14 @@ void RunAccumulator::add_block(const simulation::TrialBlock& block, std::uint64_
   if (first_trial < kept.capacity) {
     // Resizing happens once, before any block is evaluated (see accumulate()).
     const std::size_t stop = std::size_t(std::min<std::uint64_t>(kept.capacity, first_trial + n) - first_trial);
-    for (std::size_t c = 0; c < components_; ++c)
-      for (std::size_t i = 0; i < stop; ++i) kept.components[c][first_trial + i] = block.component(c, i);
-    for (std::size_t o = 0; o < options_count_; ++o)
-      for (std::size_t i = 0; i < stop; ++i) kept.totals[o][first_trial + i] = block.total_net(o, i);
+    for (std::size_t c = 0; c < components_; ++c) {
+      double* column = kept.column(c) + first_trial;
+      for (std::size_t i = 0; i < stop; ++i) column[i] = block.component(c, i);
+    }
+    for (std::size_t o = 0; o < options_count_; ++o) {
+      double* column = kept.column(components_ + o) + first_trial;
+      for (std::size_t i = 0; i < stop; ++i) column[i] = block.total_net(o, i);
+    }
     add_range(first_filled_, first_trial, first_trial + stop);
   }
 
@@ -318,8 +340,7 @@ std::size_t RunAccumulator::bytes() const {
     for (const auto& year : option.net_by_year) total += year.sketch().bytes();
   }
   for (const auto& pair : pairs_) total += pair.difference.sketch().bytes();
-  for (const auto& column : first_trials_->components) total += column.size() * sizeof(double);
-  for (const auto& column : first_trials_->totals) total += column.size() * sizeof(double);
+  total += first_trials_->columns * first_trials_->rows * sizeof(double);
   return total;
 }
 
@@ -333,16 +354,9 @@ void RunAccumulator::copy_first_trials(const RunAccumulator& other) {
   if (other.first_filled_.empty()) return;
   FirstTrials& kept = *first_trials_;
   const FirstTrials& from = *other.first_trials_;
-  const auto end = std::size_t(other.first_filled_.back().second);
-  kept.components.resize(components_);
-  kept.totals.resize(options_count_);
-  for (auto& column : kept.components) column.resize(std::max(column.size(), end), boost::container::default_init);
-  for (auto& column : kept.totals) column.resize(std::max(column.size(), end), boost::container::default_init);
+  kept.reserve(components_ + options_count_, std::size_t(other.first_filled_.back().second));
   for (const auto& [b, e] : other.first_filled_) {
-    for (std::size_t c = 0; c < components_; ++c)
-      std::copy(from.components[c].begin() + std::ptrdiff_t(b), from.components[c].begin() + std::ptrdiff_t(e), kept.components[c].begin() + std::ptrdiff_t(b));
-    for (std::size_t o = 0; o < options_count_; ++o)
-      std::copy(from.totals[o].begin() + std::ptrdiff_t(b), from.totals[o].begin() + std::ptrdiff_t(e), kept.totals[o].begin() + std::ptrdiff_t(b));
+    for (std::size_t c = 0; c < kept.columns; ++c) std::copy(from.column(c) + b, from.column(c) + e, kept.column(c) + b);
   }
 }
 
@@ -412,8 +426,7 @@ std::vector<std::uint8_t> RunAccumulator::serialize() const {
   const FirstTrials& kept = *first_trials_;
   for (const auto& [begin, end] : first_filled_) {
     const auto b = std::size_t(begin), n = std::size_t(end - begin);
-    for (const auto& column : kept.components) out.f64_array({column.data() + b, n});
-    for (const auto& column : kept.totals) out.f64_array({column.data() + b, n});
+    for (std::size_t c = 0; c < kept.columns; ++c) out.f64_array({kept.column(c) + b, n});
   }
   std::vector<std::uint8_t> bytes = out.release();
   const auto checksum = util::sha256(bytes);
@@ -521,21 +534,13 @@ void RunAccumulator::restore(std::span<const std::uint8_t> bytes) {
   }
   if (filled > fresh.trials_) in.fail("is damaged: it holds more first trials than trials");
   FirstTrials& kept = *fresh.first_trials_;
-  kept.components.resize(components_);
-  kept.totals.resize(options_count_);
-  const std::size_t end = fresh.first_filled_.empty() ? 0 : std::size_t(fresh.first_filled_.back().second);
-  for (auto& column : kept.components) column.resize(end, boost::container::default_init);
-  for (auto& column : kept.totals) column.resize(end, boost::container::default_init);
+  kept.reserve(components_ + options_count_, fresh.first_filled_.empty() ? 0 : std::size_t(fresh.first_filled_.back().second));
   std::vector<double> values;
   for (const auto& [begin, stop] : fresh.first_filled_) {
     const auto n = std::size_t(stop - begin);
-    for (auto& column : kept.components) {
-      in.f64_array("stored driver values", n, values);
-      std::copy(values.begin(), values.end(), column.begin() + std::ptrdiff_t(begin));
-    }
-    for (auto& column : kept.totals) {
-      in.f64_array("stored option totals", n, values);
-      std::copy(values.begin(), values.end(), column.begin() + std::ptrdiff_t(begin));
+    for (std::size_t c = 0; c < kept.columns; ++c) {
+      in.f64_array(c < components_ ? "stored driver values" : "stored option totals", n, values);
+      std::copy(values.begin(), values.end(), kept.column(c) + begin);
     }
   }
   in.expect_end();
@@ -546,8 +551,8 @@ std::vector<OptionSummary> RunAccumulator::summarise_options(const model::Model&
   if (trials_ == 0) throw std::invalid_argument("summary of a run with no trials");
   const std::size_t ranked = ranking_trials_held();
   std::vector<std::span<const double>> components, totals;
-  for (const auto& column : first_trials_->components) components.emplace_back(column.data(), ranked);
-  for (const auto& column : first_trials_->totals) totals.emplace_back(column.data(), ranked);
+  for (std::size_t c = 0; c < components_; ++c) components.emplace_back(first_trials_->column(c), ranked);
+  for (std::size_t o = 0; o < options_count_; ++o) totals.emplace_back(first_trials_->column(components_ + o), ranked);
   std::vector<std::vector<DriverInfluence>> drivers = detail::rank_drivers(model, components, totals);
 
   std::vector<OptionSummary> summaries(options_count_);
@@ -602,7 +607,10 @@ namespace {
 void merge_across_ranks(tbb::enumerable_thread_specific<RunAccumulator>& per_thread, RunAccumulator& into) {
   const cluster::Cluster& ranks = cluster::current();
   if (ranks.size() == 1) {
+    const auto merge_start = std::chrono::steady_clock::now();
     for (RunAccumulator& part : per_thread) into.merge(std::move(part));
+    spdlog::debug("{} threads' accumulators merged in {:.3f} s", per_thread.size(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - merge_start).count());
     return;
   }
   const auto start = std::chrono::steady_clock::now();
@@ -691,7 +699,10 @@ TrialRanges accumulate_ranges(const simulation::EvaluationPlan& plan, const simu
       });
       if (settings.stop_requested && settings.stop_requested()) break;
     }
+    const auto merge_start = std::chrono::steady_clock::now();
     for (RunAccumulator& part : per_thread) into.merge(std::move(part));
+    spdlog::debug("{} threads' accumulators merged in {:.3f} s", per_thread.size(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - merge_start).count());
     TrialRanges blocks_done;
     for (const TrialRanges& part : per_thread_finished) blocks_done.insert(blocks_done.end(), part.begin(), part.end());
     std::sort(blocks_done.begin(), blocks_done.end());

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -82,6 +83,9 @@ class OutputAccumulator {
   void save(util::ByteWriter& out) const;
   //! Reads what save() wrote into this accumulator, which must be empty; rejects damaged data.
   void load(util::ByteReader& in);
+
+  //! The sketch's new pages come from `arena` (QuantileSketch::set_arena).
+  void set_page_arena(std::shared_ptr<util::PageArena> arena) { sketch_.set_arena(std::move(arena)); }
 
   std::uint64_t count() const { return counted().count(); }
   double mean() const;

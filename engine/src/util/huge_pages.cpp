@@ -1,0 +1,100 @@
+#include "mcrisk/util/huge_pages.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <utility>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace mcrisk::util {
+
+namespace {
+
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kPage = 4096;
+
+std::size_t round_up(std::size_t bytes, std::size_t unit) { return (bytes + unit - 1) / unit * unit; }
+
+}  // namespace
+
+#if defined(__linux__)
+
+HugePageBuffer::HugePageBuffer(std::size_t bytes) {
+  if (bytes == 0) return;
+  const bool huge = bytes >= kHugePage;
+  const std::size_t size = round_up(bytes, huge ? kHugePage : kPage);
+  // Over-map by one huge page and trim both ends, so the buffer starts on a 2 MiB boundary
+  // (a huge page can only back an aligned 2 MiB range).
+  const std::size_t mapped = huge ? size + kHugePage : size;
+  void* base = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) throw std::bad_alloc();
+  auto* start = static_cast<unsigned char*>(base);
+  if (huge) {
+    const auto address = reinterpret_cast<std::uintptr_t>(start);
+    const std::size_t head = round_up(address, kHugePage) - address;
+    if (head > 0) munmap(start, head);
+    const std::size_t tail = mapped - head - size;
+    if (tail > 0) munmap(start + head + size, tail);
+    start += head;
+    // Advice only: refused (THP disabled), the buffer works on 4 KiB pages.
+    madvise(start, size, MADV_HUGEPAGE);
+  }
+  data_ = start;
+  bytes_ = size;
+}
+
+HugePageBuffer::~HugePageBuffer() {
+  if (data_ != nullptr) munmap(data_, bytes_);
+}
+
+#else
+
+HugePageBuffer::HugePageBuffer(std::size_t bytes) {
+  if (bytes == 0) return;
+  bytes_ = round_up(bytes, kPage);
+  data_ = std::calloc(bytes_, 1);
+  if (data_ == nullptr) throw std::bad_alloc();
+}
+
+HugePageBuffer::~HugePageBuffer() { std::free(data_); }
+
+#endif
+
+HugePageBuffer::HugePageBuffer(HugePageBuffer&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+
+HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& other) noexcept {
+  if (this != &other) {
+    HugePageBuffer gone(std::move(*this));
+    data_ = std::exchange(other.data_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+  }
+  return *this;
+}
+
+void* PageArena::allocate(std::size_t bytes) {
+  bytes = round_up(bytes, 64);
+  if (bytes > slab_bytes_) {
+    // A block of its own, kept in front so that the last slab stays the one being filled.
+    slabs_.insert(slabs_.begin(), HugePageBuffer(bytes));
+    return slabs_.front().data();
+  }
+  if (slabs_.empty() || used_in_last_ + bytes > slabs_.back().size()) {
+    slabs_.emplace_back(slab_bytes_);
+    used_in_last_ = 0;
+  }
+  void* block = static_cast<unsigned char*>(slabs_.back().data()) + used_in_last_;
+  used_in_last_ += bytes;
+  return block;
+}
+
+std::size_t PageArena::bytes_mapped() const {
+  std::size_t total = 0;
+  for (const auto& slab : slabs_) total += slab.size();
+  return total;
+}
+
+}  // namespace mcrisk::util
