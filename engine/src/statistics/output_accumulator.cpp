@@ -14,11 +14,59 @@ OutputAccumulator::OutputAccumulator(double shift, int precision_bits) : shift_(
   if (!std::isfinite(shift)) throw std::invalid_argument("output accumulator with a non-finite shift");
 }
 
+OutputAccumulator::OutputAccumulator(const OutputAccumulator& other)
+    : shift_(other.shift_), sum_(other.sum_), squares_(other.squares_), negatives_(other.negatives_), sketch_(other.counted()) {}
+
+OutputAccumulator& OutputAccumulator::operator=(const OutputAccumulator& other) {
+  if (this != &other) {
+    OutputAccumulator copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+OutputAccumulator::PendingBuffer::PendingBuffer(PendingBuffer&& other) noexcept
+    : arena(std::move(other.arena)),
+      heap(std::move(other.heap)),
+      values(std::exchange(other.values, nullptr)),
+      capacity(std::exchange(other.capacity, 0)),
+      count(std::exchange(other.count, 0)),
+      first_capacity(other.first_capacity) {}
+
+OutputAccumulator::PendingBuffer& OutputAccumulator::PendingBuffer::operator=(PendingBuffer&& other) noexcept {
+  if (this != &other) {
+    arena = std::move(other.arena);
+    heap = std::move(other.heap);
+    values = std::exchange(other.values, nullptr);
+    capacity = std::exchange(other.capacity, 0);
+    count = std::exchange(other.count, 0);
+    first_capacity = other.first_capacity;
+  }
+  return *this;
+}
+
+void OutputAccumulator::PendingBuffer::grow(std::size_t needed) {
+  if (needed <= capacity) return;
+  const std::size_t wanted = std::max(needed, capacity == 0 ? first_capacity : std::min(kSketchBatch, 2 * capacity));
+  std::unique_ptr<double[]> grown_heap;
+  double* grown = nullptr;
+  if (arena) {
+    grown = static_cast<double*>(arena->allocate(wanted * sizeof(double)));
+  } else {
+    grown_heap = std::make_unique_for_overwrite<double[]>(wanted);
+    grown = grown_heap.get();
+  }
+  std::copy(values, values + count, grown);
+  heap = std::move(grown_heap);
+  values = grown;
+  capacity = wanted;
+}
+
 MCRISK_VECTOR_CLONES
 const QuantileSketch& OutputAccumulator::counted() const {
-  if (pending_count_ > 0) {
-    sketch_.add_many(pending_count_, [&](std::size_t i) { return pending_[i]; });
-    pending_count_ = 0;
+  if (pending_.count > 0) {
+    sketch_.add_many(pending_.count, [&](std::size_t i) { return pending_.values[i]; });
+    pending_.count = 0;
   }
   return sketch_;
 }

@@ -122,13 +122,26 @@ RunAccumulator::RunAccumulator(const model::Model& model, const simulation::Eval
   share_page_arena();
 }
 
+template <typename Visit>
+void RunAccumulator::for_each_output(Visit visit) {
+  for (auto& option : options_) {
+    for (OutputAccumulator* output : {&option.total_net, &option.npv, &option.npv_green_book, &option.bcr}) visit(*output);
+    for (auto& year : option.net_by_year) visit(year);
+  }
+  for (auto& pair : pairs_) visit(pair.difference);
+}
+
 void RunAccumulator::share_page_arena() {
   const auto arena = std::make_shared<util::PageArena>(util::PageArena::kHugeSlab);
-  for (auto& option : options_) {
-    for (OutputAccumulator* output : {&option.total_net, &option.npv, &option.npv_green_book, &option.bcr}) output->set_page_arena(arena);
-    for (auto& year : option.net_by_year) year.set_page_arena(arena);
-  }
-  for (auto& pair : pairs_) pair.difference.set_page_arena(arena);
+  for_each_output([&](OutputAccumulator& output) {
+    output.set_page_arena(arena);
+    output.expect_values(expected_trials_);
+  });
+}
+
+void RunAccumulator::expect_trials(std::uint64_t trials) {
+  expected_trials_ = trials;
+  for_each_output([&](OutputAccumulator& output) { output.expect_values(trials); });
 }
 
 void RunAccumulator::reserve_first_trials(std::uint64_t end_trial) {
@@ -665,6 +678,9 @@ TrialRanges accumulate_ranges(const simulation::EvaluationPlan& plan, const simu
     }
   }
   into.reserve_first_trials(ranges.back().second);
+  std::uint64_t run_trials = 0;
+  for (const auto& [first, end] : ranges) run_trials += end - first;
+  into.expect_trials(run_trials);
   tbb::enumerable_thread_specific<RunAccumulator> per_thread([&] { return into.empty_like(); });
   const cluster::Cluster& ranks = cluster::current();
   if (ranks.size() > 1) {

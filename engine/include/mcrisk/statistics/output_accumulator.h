@@ -21,8 +21,6 @@
 #include <span>
 #include <vector>
 
-#include <boost/container/vector.hpp>
-
 #include "mcrisk/statistics/exact_sum.h"
 #include "mcrisk/statistics/quantile_sketch.h"
 #include "mcrisk/statistics/sample_statistics.h"
@@ -35,6 +33,12 @@ class OutputAccumulator {
   static constexpr std::size_t kSketchBatch = 65536;
 
   explicit OutputAccumulator(double shift = 0, int precision_bits = QuantileSketch::kDefaultPrecisionBits);
+  //! A copy holds the same values (the source's pending ones counted first), on the heap: it shares no arena.
+  OutputAccumulator(const OutputAccumulator& other);
+  OutputAccumulator& operator=(const OutputAccumulator& other);
+  OutputAccumulator(OutputAccumulator&&) noexcept = default;
+  OutputAccumulator& operator=(OutputAccumulator&&) noexcept = default;
+  ~OutputAccumulator() = default;
 
   //! Adds one summation group: value(i) for i < n, consecutive trials in trial order.
   //! Values must be finite (the caller checks and fails the run otherwise).
@@ -49,8 +53,8 @@ class OutputAccumulator {
     // trial index, so the bits never depend on threads or blocks.
     double sum[4] = {0, 0, 0, 0}, squares[4] = {0, 0, 0, 0};
     std::uint64_t negatives = 0;
-    if (pending_.size() < pending_count_ + n) pending_.resize(std::max(kSketchBatch, pending_count_ + n), boost::container::default_init);
-    double* pending = pending_.data() + pending_count_;
+    if (pending_.capacity < pending_.count + n) pending_.grow(pending_.count + n);
+    double* pending = pending_.values + pending_.count;
     const std::size_t whole = n - n % 4;
     for (std::size_t q = 0; q < whole; q += 4) {
       for (std::size_t lane = 0; lane < 4; ++lane) {
@@ -70,8 +74,8 @@ class OutputAccumulator {
       negatives += x < 0 ? 1 : 0;
       pending[i] = x;
     }
-    pending_count_ += n;
-    if (pending_count_ >= kSketchBatch) counted();
+    pending_.count += n;
+    if (pending_.count >= kSketchBatch) counted();
     sum_.add((sum[0] + sum[1]) + (sum[2] + sum[3]));
     squares_.add((squares[0] + squares[1]) + (squares[2] + squares[3]));
     negatives_ += negatives;
@@ -84,8 +88,18 @@ class OutputAccumulator {
   //! Reads what save() wrote into this accumulator, which must be empty; rejects damaged data.
   void load(util::ByteReader& in);
 
-  //! The sketch's new pages come from `arena` (QuantileSketch::set_arena).
-  void set_page_arena(std::shared_ptr<util::PageArena> arena) { sketch_.set_arena(std::move(arena)); }
+  //! The sketch's new pages, and the pending values' buffer when it is next made, come from `arena`
+  //! (shared by the outputs one thread fills; see QuantileSketch::set_arena).
+  void set_page_arena(const std::shared_ptr<util::PageArena>& arena) {
+    sketch_.set_arena(arena);
+    pending_.arena = arena;
+  }
+  //! Expects about this many values: the pending values' first buffer holds no more (nor more than
+  //! kSketchBatch), so a short run's outputs do not each take a 512 KiB buffer. Only a size: more values
+  //! grow the buffer, in doublings up to kSketchBatch.
+  void expect_values(std::uint64_t values) {
+    pending_.first_capacity = std::size_t(std::clamp<std::uint64_t>(values, 1, kSketchBatch));
+  }
 
   std::uint64_t count() const { return counted().count(); }
   double mean() const;
@@ -112,10 +126,27 @@ class OutputAccumulator {
   const QuantileSketch& counted() const;
   // merge()'s part that does not depend on how the sketch is merged; counts this accumulator's pending values.
   void merge_sums(const OutputAccumulator& other);
-  // Not zeroed when sized (default_init): a short run touches, and the system
-  // backs, only the first few pages of each output's buffer.
-  mutable boost::container::vector<double> pending_;  // the first pending_count_ are values
-  mutable std::size_t pending_count_ = 0;
+  // The pending values' buffer: a block of the page arena when one is set (R1's
+  // 42 buffers of 512 KiB, written densely, were 5,000 page faults a thread at
+  // 4 KiB a page), else the heap, not zeroed. A move leaves the source without one.
+  struct PendingBuffer {
+    std::shared_ptr<util::PageArena> arena;  // where the next buffer comes from; null: the heap
+    std::unique_ptr<double[]> heap;          // the buffer, when it is on the heap
+    double* values = nullptr;                // the buffer (in the arena or the heap)
+    std::size_t capacity = 0;
+    std::size_t count = 0;                   // its first `count` values are pending
+    std::size_t first_capacity = kSketchBatch;
+    PendingBuffer() = default;
+    PendingBuffer(PendingBuffer&& other) noexcept;
+    PendingBuffer& operator=(PendingBuffer&& other) noexcept;
+    PendingBuffer(const PendingBuffer&) = delete;
+    PendingBuffer& operator=(const PendingBuffer&) = delete;
+    ~PendingBuffer() = default;
+    //! Room for `needed` values, keeping the pending ones: first_capacity at first, then doublings up to
+    //! kSketchBatch (an outgrown arena block stays with the arena).
+    void grow(std::size_t needed);
+  };
+  mutable PendingBuffer pending_;
   mutable QuantileSketch sketch_;
 };
 

@@ -97,6 +97,9 @@ class RunAccumulator {
   const StreamingOptions& options() const { return settings_; }
   //! Allocates the stored first trials for a run up to end_trial (before blocks are added in parallel).
   void reserve_first_trials(std::uint64_t end_trial);
+  //! Sizes the outputs' buffers of values waiting for their sketches for a run of about this many trials
+  //! (OutputAccumulator::expect_values); accumulators made by empty_like() afterwards inherit it.
+  void expect_trials(std::uint64_t trials);
   const std::string& option_id(std::size_t option) const { return option_ids_[option]; }
   //! The trials the driver ranking reads: the first min(trials, ranking_trials) of a whole run; of an
   //! interrupted run's partial summary, the stored trials before its first gap.
@@ -138,6 +141,9 @@ class RunAccumulator {
   //! Gives every output's sketch one new arena of huge-page slabs: the thread that fills this
   //! accumulator faults its sketches' pages in 2 MiB at a time (util/huge_pages.h).
   void share_page_arena();
+  //! Calls visit(OutputAccumulator&) for every output: each option's, then each pair's difference.
+  template <typename Visit>
+  void for_each_output(Visit visit);
   //! merge() for both kinds of other: Other is RunAccumulator (moved from) or const RunAccumulator.
   template <typename Other>
   void merge_from(Other& other);
@@ -160,6 +166,7 @@ class RunAccumulator {
   //! Trials [begin, end) whose first-trial values this accumulator wrote (sorted, disjoint, adjacent ones joined).
   std::vector<std::pair<std::uint64_t, std::uint64_t>> first_filled_;
   std::uint64_t trials_ = 0;
+  std::uint64_t expected_trials_ = std::numeric_limits<std::uint64_t>::max();
   NonFiniteTrial non_finite_;
   std::vector<double> scratch_;
 };
