@@ -340,11 +340,12 @@ TEST(QuantileSketch, BatchAddsFindTheExtremesAtAnyPosition) {
   }
 }
 
-// add_many prefetches the bucket of a value 128 places on: batches shorter and
-// longer than that, whose values open new pages as they go (a page is missing
-// when its prefetch is due), count exactly what single adds count.
+// add_many works in chunks of 512 values (keys, then addresses, then counts):
+// batches around one and two chunks, whose values open new pages as they go
+// (and repeat buckets within a chunk), count exactly what single adds count,
+// with the same extremes.
 TEST(QuantileSketch, BatchAddsCountLikeSingleAdds) {
-  for (std::size_t n : {1u, 127u, 128u, 129u, 130u, 1000u}) {
+  for (std::size_t n : {1u, 3u, 4u, 5u, 511u, 512u, 513u, 1023u, 1024u, 1025u, 3000u}) {
     std::vector<double> values(n);
     for (std::size_t i = 0; i < n; ++i) values[i] = (i % 2 == 0 ? 1.0 : -1.0) * std::ldexp(1.0 + double(i % 17) / 17.0, int(i % 23) - 5);
     QuantileSketch batch, singles;
@@ -352,6 +353,8 @@ TEST(QuantileSketch, BatchAddsCountLikeSingleAdds) {
     for (double x : values) singles.add(x);
     EXPECT_EQ(batch.nonzero_buckets(), singles.nonzero_buckets()) << n << " values";
     EXPECT_EQ(batch.count(), n);
+    EXPECT_EQ(batch.min(), singles.min()) << n << " values";
+    EXPECT_EQ(batch.max(), singles.max()) << n << " values";
   }
 }
 

@@ -46,57 +46,38 @@ class QuantileSketch {
     add_many(1, [value](std::size_t) { return value; });
   }
   //! Counts the finite values value(i), i < n; value must be cheap and give the
-  //! same value each time (it is read more than once). The hot path of streaming runs:
-  //! one increment in memory per value (the page pointer, count, min and max are
-  //! kept in registers; page totals are recomputed when a query needs them), since
-  //! a chain of increments of the same counter would serialise the loop.
+  //! same value each time (it is read twice). The hot path of streaming runs:
+  //! the extremes first (vectorised), then chunks of kChunk values in three passes:
+  //!  1. the bucket keys: no branch, so it vectorises (eight keys an instruction
+  //!     with AVX-512);
+  //!  2. each key's bucket address, prefetched for writing (the page table is
+  //!     small and hot; a missing page is the rare, predictable branch);
+  //!  3. the increments, one load-add-store each, by then mostly in cache.
+  //! The buckets of a long batch are mostly not in cache (42 sketches of some
+  //! 100 KB each take turns), and one pass doing all of it per value took about
+  //! 20 instructions a count plus a second key computation to prefetch ahead:
+  //! this form made a 4·10^6-trial R1 run 10% faster on one thread.
+  //! Always inlined so that a vector clone (util/vector_clones.h) of the caller
+  //! compiles the vector passes for its width.
   template <typename ValueOf>
-  void add_many(std::size_t n, ValueOf value) {
+  [[gnu::always_inline]] void add_many(std::size_t n, ValueOf value) {
     if (n == 0) return;
-    // Min and max in four independent lanes (a single chain of comparisons would
-    // bound the loop by its latency); exact whatever the grouping.
-    double low[4] = {min_, min_, min_, min_}, high[4] = {max_, max_, max_, max_};
-    const std::size_t whole = n - n % 4;
-    for (std::size_t q = 0; q < whole; q += 4) {
-      for (std::size_t lane = 0; lane < 4; ++lane) {
-        const double x = value(q + lane);
-        low[lane] = x < low[lane] ? x : low[lane];
-        high[lane] = x > high[lane] ? x : high[lane];
-      }
-    }
-    for (std::size_t i = whole; i < n; ++i) {
-      const double x = value(i);
-      low[0] = x < low[0] ? x : low[0];
-      high[0] = x > high[0] ? x : high[0];
-    }
-    min_ = std::min(std::min(low[0], low[1]), std::min(low[2], low[3]));
-    max_ = std::max(std::max(high[0], high[1]), std::max(high[2], high[3]));
-    // The page is looked up for every value rather than kept while values stay
-    // in one binade: outputs that straddle a binade boundary (most of them)
-    // would mispredict that test about every other value. The table of page
-    // pointers is small and hot; a missing page is the rare, predictable branch.
-    //
-    // The buckets of a long batch are mostly not in cache (42 sketches of some
-    // 100 KB each take turns), so each count waits on a miss; prefetching the
-    // bucket of the value kPrefetchAhead places on keeps many misses in flight
-    // (a microbenchmark of R1-like spreads: 4.3 -> 2.1 ns a count).
+    include_extremes(n, value);
+    alignas(64) std::int64_t keys[kChunk];
+    std::uint64_t* targets[kChunk];
     std::uint64_t* const* const table = pages_.data();
-    const auto count_value = [&](double x) {
-      const std::int64_t key = key_of(x);
-      const std::size_t slot = page_slot(key);
-      std::uint64_t* page = table[slot];
-      if (page == nullptr) [[unlikely]] page = allocate_page(slot);
-      ++page[std::size_t(key) & offset_mask_];
-    };
-    constexpr std::size_t kPrefetchAhead = 128;
-    std::size_t k = 0;
-    for (; k + kPrefetchAhead < n; ++k) {
-      const std::int64_t ahead = key_of(value(k + kPrefetchAhead));
-      const std::uint64_t* ahead_page = table[page_slot(ahead)];
-      if (ahead_page != nullptr) __builtin_prefetch(ahead_page + (std::size_t(ahead) & offset_mask_), 1);
-      count_value(value(k));
+    for (std::size_t base = 0; base < n; base += kChunk) {
+      const std::size_t m = std::min(kChunk, n - base);
+      for (std::size_t i = 0; i < m; ++i) keys[i] = key_of(value(base + i));
+      for (std::size_t i = 0; i < m; ++i) {
+        const std::size_t slot = page_slot(keys[i]);
+        std::uint64_t* page = table[slot];
+        if (page == nullptr) [[unlikely]] page = allocate_page(slot);
+        targets[i] = page + (std::size_t(keys[i]) & offset_mask_);
+        __builtin_prefetch(targets[i], 1);
+      }
+      for (std::size_t i = 0; i < m; ++i) ++*targets[i];
     }
-    for (; k < n; ++k) count_value(value(k));
     count_ += n;
     page_counts_valid_ = false;
   }
@@ -141,6 +122,9 @@ class QuantileSketch {
 
  private:
   static constexpr int kPageSlots = 4096;  // binades: 2048 exponents x 2 signs
+  // add_many's values per chunk: 8 KiB of keys and addresses on the stack. A 4·10^6-trial R1
+  // run took 20% fewer counting samples (perf) than with 256, and no fewer with 1024.
+  static constexpr std::size_t kChunk = 512;
   // Monotone integer key: the value's bits shifted (sign, exponent, top mantissa bits),
   // mirrored for negative values so that keys sort like values.
   std::int64_t key_of(double value) const {
@@ -148,7 +132,29 @@ class QuantileSketch {
     static_assert(sizeof bits == sizeof value);
     __builtin_memcpy(&bits, &value, sizeof bits);
     const auto magnitude = static_cast<std::int64_t>((bits & ~kSignBit) >> shift_);
-    return (bits & kSignBit) ? -magnitude - 1 : magnitude;
+    // -magnitude - 1 == ~magnitude for a negative value, without a branch (so pass 1 of add_many vectorises).
+    const std::int64_t negative = static_cast<std::int64_t>(bits) >> 63;
+    return magnitude ^ negative;
+  }
+  // min_ and max_ over value(i), i < n, in four lanes as vectors (a chain of
+  // comparisons would bound the loop by its latency); exact whatever the grouping.
+  template <typename ValueOf>
+  [[gnu::always_inline]] void include_extremes(std::size_t n, ValueOf value) {
+    using Lanes = double __attribute__((vector_size(4 * sizeof(double))));
+    Lanes low = {min_, min_, min_, min_}, high = {max_, max_, max_, max_};
+    const std::size_t whole = n - n % 4;
+    for (std::size_t q = 0; q < whole; q += 4) {
+      const Lanes x = {value(q), value(q + 1), value(q + 2), value(q + 3)};
+      low = x < low ? x : low;
+      high = x > high ? x : high;
+    }
+    for (std::size_t i = whole; i < n; ++i) {
+      const double x = value(i);
+      low[0] = x < low[0] ? x : low[0];
+      high[0] = x > high[0] ? x : high[0];
+    }
+    min_ = std::min(std::min(low[0], low[1]), std::min(low[2], low[3]));
+    max_ = std::max(std::max(high[0], high[1]), std::max(high[2], high[3]));
   }
   std::size_t page_slot(std::int64_t key) const { return std::size_t((key >> precision_bits_) + kPageSlots / 2); }
   std::uint64_t* allocate_page(std::size_t slot);
