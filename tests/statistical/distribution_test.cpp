@@ -455,6 +455,34 @@ TEST(DistributionNormalScore, BlockFormsAreBitIdenticalToScalar) {
   }
 }
 
+// Phi^-1's block form lists the lanes outside AS 241's central region and runs
+// their tail form as vectors (log one by one, then both tail polynomials and a
+// select): every region and boundary, the far tail (r > 5: u < 1.4e-11), 0, 1,
+// NaN and subnormals, at every position of a chunk of 256 and across chunks,
+// must give the scalar function's bits.
+TEST(StandardNormalQuantile, BlockFormIsBitIdenticalToScalarInEveryRegion) {
+  const double kNaN = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> special = {0.0, 1.0, kNaN, 5e-324, 1e-300, 1e-100, 1e-20, 1e-12, 1.39e-11, 1.4e-11, 1.5e-11,
+                                       1e-6, 0.075, std::nextafter(0.075, 0.0), std::nextafter(0.075, 1.0), 0.5, 0.925,
+                                       std::nextafter(0.925, 0.0), std::nextafter(0.925, 1.0), 1.0 - 1e-11, 1.0 - 1e-16,
+                                       std::nextafter(1.0, 0.0), 0.3, 0.01, 0.99};
+  const std::vector<double> background = uniforms(77, 700);
+  for (std::size_t offset : {0u, 1u, 100u, 250u, 255u, 256u, 300u, 511u, 600u}) {
+    std::vector<double> u = background;
+    for (std::size_t k = 0; k < special.size(); ++k) u[(offset + 7 * k) % u.size()] = special[k];
+    std::vector<double> z(u.size());
+    mcrisk::model::standard_normal_quantile_block(u.data(), z.data(), u.size());
+    for (std::size_t i = 0; i < u.size(); ++i) {
+      const double expected = standard_normal_quantile(u[i]);
+      if (std::isnan(expected)) {
+        EXPECT_TRUE(std::isnan(z[i])) << "u " << u[i];
+      } else {
+        EXPECT_EQ(z[i], expected) << "u " << u[i] << " at " << i;
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // (e) Validation: each bad parameter set throws DistributionError whose
 // message names the parameters and shows the values given.
