@@ -19,6 +19,7 @@
 #include <memory>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -243,6 +244,36 @@ TEST(QuantileSketch, SharedArenaPagesOutliveTheirSourceAfterAMovingMerge) {
   EXPECT_EQ(merged.count(), 20001u);
 }
 
+// A moving merge into a sketch that already holds pages adds the counts into its
+// own pages: it keeps no reference to the other's arena (which holds a whole
+// thread's sketches and buffers), so merging round after round cannot grow memory.
+// Into an empty sketch it takes the pages over, and their arena with them.
+TEST(QuantileSketch, MovingMergeKeepsTheOtherArenaOnlyWhenItTakesPages) {
+  const auto sample = samples(5000)[0];
+  auto arena = std::make_shared<mcrisk::util::PageArena>(mcrisk::util::PageArena::kHugeSlab);
+  QuantileSketch part, empty, holding;
+  part.set_arena(arena);
+  for (double x : sample) part.add(x);
+  holding.add(-1e-100);  // a page of its own, on its own arena
+  QuantileSketch part_copy = part;
+  holding.merge(std::move(part));
+  EXPECT_EQ(arena.use_count(), 2);  // the test's and part's own (arena_), not held by `holding`
+  part = QuantileSketch();
+  EXPECT_EQ(arena.use_count(), 1);
+  EXPECT_EQ(holding.count(), 5001u);
+  QuantileSketch expected;
+  expected.add(-1e-100);
+  expected.merge(part_copy);
+  EXPECT_EQ(holding.nonzero_buckets(), expected.nonzero_buckets());
+  QuantileSketch second;
+  second.set_arena(arena);
+  for (double x : sample) second.add(x);
+  empty.merge(std::move(second));
+  second = QuantileSketch();
+  EXPECT_EQ(arena.use_count(), 2);  // held by `empty`, whose pages live there
+  EXPECT_EQ(empty.nonzero_buckets(), part_copy.nonzero_buckets());
+}
+
 TEST(PageArena, BlocksAreZeroAlignedAndDisjoint) {
   mcrisk::util::PageArena arena(mcrisk::util::PageArena::kHugeSlab);
   std::vector<unsigned char*> blocks;
@@ -259,6 +290,20 @@ TEST(PageArena, BlocksAreZeroAlignedAndDisjoint) {
     EXPECT_TRUE(std::all_of(blocks[i], blocks[i] + sizes[i], [&](unsigned char c) { return c == i + 1; })) << i;
   }
   EXPECT_GE(arena.bytes_mapped(), std::size_t{7} << 20);  // two slabs and a 5 MiB block of its own
+}
+
+// A block larger than a slab gets a mapping of its own, even as an arena's first
+// block: later small blocks must not be carved from it.
+TEST(PageArena, ALargeFirstBlockIsNotReusedForSmallOnes) {
+  mcrisk::util::PageArena arena(mcrisk::util::PageArena::kHugeSlab);
+  const std::size_t large = std::size_t{4} << 20, small = std::size_t{512} << 10;
+  auto* first = static_cast<unsigned char*>(arena.allocate(large));
+  std::fill(first, first + large, static_cast<unsigned char>(1));
+  for (int k = 0; k < 6; ++k) {
+    auto* block = static_cast<unsigned char*>(arena.allocate(small));
+    EXPECT_TRUE(block + small <= first || block >= first + large) << "block " << k << " lies inside the large block";
+    EXPECT_TRUE(std::all_of(block, block + small, [](unsigned char c) { return c == 0; })) << k;
+  }
 }
 
 TEST(HugePageBuffer, IsZeroAlignedAndMovable) {
@@ -318,6 +363,35 @@ TEST(OutputAccumulator, PendingBufferPlacementAndGrowthChangeNoResult) {
   same(plain, moved);
   // The copy kept its own values: adding to the original's buffer did not reach it.
   EXPECT_EQ(copy.count(), OutputAccumulator::kSketchBatch + 5000);
+}
+
+// Copying only reads the source (its pending values are copied, not counted into
+// its sketch first), so threads may copy one accumulator at once: the streaming
+// run's per-thread accumulators are copies of one prototype, made by the workers.
+TEST(OutputAccumulator, ConcurrentCopiesOfOneAccumulatorAreIdentical) {
+  using mcrisk::statistics::OutputAccumulator;
+  const auto sample = samples(4000)[0];
+  OutputAccumulator source(0.5);
+  source.set_page_arena(std::make_shared<mcrisk::util::PageArena>(mcrisk::util::PageArena::kHugeSlab));
+  for (std::size_t at = 0; at < sample.size(); at += 250) source.add_group(250, [&](std::size_t i) { return sample[at + i]; });
+  const OutputAccumulator& shared = source;  // every value still pending
+  std::vector<std::vector<double>> seen(2);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 50; ++k) {
+        const OutputAccumulator copy = shared;
+        seen[t].push_back(copy.percentile(37.5));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const double expected = OutputAccumulator(shared).percentile(37.5);
+  for (const auto& values : seen) {
+    ASSERT_EQ(values.size(), 50u);
+    for (double v : values) EXPECT_EQ(v, expected);
+  }
+  EXPECT_EQ(source.percentile(37.5), expected);
 }
 
 // add_many keeps min and max in four lanes: every position of the extremes, and batches

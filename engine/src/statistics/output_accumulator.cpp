@@ -14,8 +14,17 @@ OutputAccumulator::OutputAccumulator(double shift, int precision_bits) : shift_(
   if (!std::isfinite(shift)) throw std::invalid_argument("output accumulator with a non-finite shift");
 }
 
+// Reads `other` only (its sketch and its pending values, copied as they are), so
+// threads may copy one accumulator at the same time.
 OutputAccumulator::OutputAccumulator(const OutputAccumulator& other)
-    : shift_(other.shift_), sum_(other.sum_), squares_(other.squares_), negatives_(other.negatives_), sketch_(other.counted()) {}
+    : shift_(other.shift_), sum_(other.sum_), squares_(other.squares_), negatives_(other.negatives_), sketch_(other.sketch_) {
+  pending_.first_capacity = other.pending_.first_capacity;
+  if (other.pending_.count > 0) {
+    pending_.grow(other.pending_.count);
+    std::copy(other.pending_.values, other.pending_.values + other.pending_.count, pending_.values);
+    pending_.count = other.pending_.count;
+  }
+}
 
 OutputAccumulator& OutputAccumulator::operator=(const OutputAccumulator& other) {
   if (this != &other) {
@@ -28,6 +37,7 @@ OutputAccumulator& OutputAccumulator::operator=(const OutputAccumulator& other) 
 OutputAccumulator::PendingBuffer::PendingBuffer(PendingBuffer&& other) noexcept
     : arena(std::move(other.arena)),
       heap(std::move(other.heap)),
+      owner(std::move(other.owner)),
       values(std::exchange(other.values, nullptr)),
       capacity(std::exchange(other.capacity, 0)),
       count(std::exchange(other.count, 0)),
@@ -37,6 +47,7 @@ OutputAccumulator::PendingBuffer& OutputAccumulator::PendingBuffer::operator=(Pe
   if (this != &other) {
     arena = std::move(other.arena);
     heap = std::move(other.heap);
+    owner = std::move(other.owner);
     values = std::exchange(other.values, nullptr);
     capacity = std::exchange(other.capacity, 0);
     count = std::exchange(other.count, 0);
@@ -52,6 +63,7 @@ void OutputAccumulator::PendingBuffer::grow(std::size_t needed) {
   double* grown = nullptr;
   if (arena) {
     grown = static_cast<double*>(arena->allocate(wanted * sizeof(double)));
+    owner = arena;
   } else {
     grown_heap = std::make_unique_for_overwrite<double[]>(wanted);
     grown = grown_heap.get();

@@ -69,17 +69,23 @@ void QuantileSketch::merge(const QuantileSketch& other) {
 void QuantileSketch::merge(QuantileSketch&& other) {
   if (other.precision_bits_ != precision_bits_) throw std::invalid_argument("merging quantile sketches of different precision");
   if (this == &other) throw std::invalid_argument("merging a quantile sketch into itself");
+  // Pages are taken over only by a sketch that holds none, and then with every arena
+  // they live in. A sketch that holds pages adds the other's counts into its own
+  // (new pages from its own arena) instead: taking pages would keep the other's whole
+  // arena alive (a thread's 42 sketches and its pending buffers), once per merge, and a
+  // run merged round after round (--precision, resumed runs) would grow without bound.
+  const bool take_over = std::all_of(pages_.begin(), pages_.end(), [](const std::uint64_t* page) { return page == nullptr; });
   for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
     std::uint64_t* from = std::exchange(other.pages_[slot], nullptr);
     if (from == nullptr) continue;
-    if (pages_[slot] == nullptr) {
-      pages_[slot] = from;  // taken over: its chunk moves here below
-    } else {
-      for (std::size_t i = 0; i <= offset_mask_; ++i) pages_[slot][i] += from[i];
+    if (take_over) {
+      pages_[slot] = from;
+      continue;
     }
+    std::uint64_t* into = pages_[slot] ? pages_[slot] : allocate_page(slot);
+    for (std::size_t i = 0; i <= offset_mask_; ++i) into[i] += from[i];
   }
-  // The pages taken over keep their arenas alive here.
-  held_.insert(held_.end(), std::make_move_iterator(other.held_.begin()), std::make_move_iterator(other.held_.end()));
+  if (take_over) held_.insert(held_.end(), std::make_move_iterator(other.held_.begin()), std::make_move_iterator(other.held_.end()));
   other.held_.clear();
   page_counts_valid_ = false;
   other.page_counts_valid_ = false;

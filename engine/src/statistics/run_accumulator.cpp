@@ -693,7 +693,10 @@ TrialRanges accumulate_ranges(const simulation::EvaluationPlan& plan, const simu
   std::uint64_t run_trials = 0;
   for (const auto& [first, end] : ranges) run_trials += end - first;
   into.expect_trials(run_trials);
-  tbb::enumerable_thread_specific<RunAccumulator> per_thread([&] { return into.empty_like(); });
+  // Each thread's accumulator is made from an empty prototype, made here on one thread:
+  // copying `into` itself on every worker would copy all it holds, only to drop it.
+  const RunAccumulator prototype = into.empty_like();
+  tbb::enumerable_thread_specific<RunAccumulator> per_thread([&] { return prototype.empty_like(); });
   const cluster::Cluster& ranks = cluster::current();
   if (ranks.size() > 1) {
     // Under MPI each rank accumulates its own share of each range's blocks (cluster::share_trials);

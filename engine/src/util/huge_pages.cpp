@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <utility>
 
@@ -55,8 +56,9 @@ HugePageBuffer::~HugePageBuffer() {
 HugePageBuffer::HugePageBuffer(std::size_t bytes) {
   if (bytes == 0) return;
   bytes_ = round_up(bytes, kPage);
-  data_ = std::calloc(bytes_, 1);
+  data_ = std::aligned_alloc(kPage, bytes_);  // page-aligned, so PageArena's blocks are 64-byte aligned here too
   if (data_ == nullptr) throw std::bad_alloc();
+  std::memset(data_, 0, bytes_);
 }
 
 HugePageBuffer::~HugePageBuffer() { std::free(data_); }
@@ -78,16 +80,17 @@ HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& other) noexcept {
 void* PageArena::allocate(std::size_t bytes) {
   bytes = round_up(bytes, 64);
   if (bytes > slab_bytes_) {
-    // A block of its own, kept in front so that the last slab stays the one being filled.
-    slabs_.insert(slabs_.begin(), HugePageBuffer(bytes));
-    return slabs_.front().data();
+    slabs_.emplace_back(bytes);  // a block of its own; the slab being filled stays as it is
+    return slabs_.back().data();
   }
-  if (slabs_.empty() || used_in_last_ + bytes > slabs_.back().size()) {
+  if (filling_ == nullptr || filling_used_ + bytes > filling_size_) {
     slabs_.emplace_back(slab_bytes_);
-    used_in_last_ = 0;
+    filling_ = static_cast<unsigned char*>(slabs_.back().data());
+    filling_size_ = slabs_.back().size();
+    filling_used_ = 0;
   }
-  void* block = static_cast<unsigned char*>(slabs_.back().data()) + used_in_last_;
-  used_in_last_ += bytes;
+  void* block = filling_ + filling_used_;
+  filling_used_ += bytes;
   return block;
 }
 

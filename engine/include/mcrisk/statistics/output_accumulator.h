@@ -33,7 +33,7 @@ class OutputAccumulator {
   static constexpr std::size_t kSketchBatch = 65536;
 
   explicit OutputAccumulator(double shift = 0, int precision_bits = QuantileSketch::kDefaultPrecisionBits);
-  //! A copy holds the same values (the source's pending ones counted first), on the heap: it shares no arena.
+  //! A copy holds the same values, on the heap: it shares no arena. It only reads the source.
   OutputAccumulator(const OutputAccumulator& other);
   OutputAccumulator& operator=(const OutputAccumulator& other);
   OutputAccumulator(OutputAccumulator&&) noexcept = default;
@@ -132,6 +132,7 @@ class OutputAccumulator {
   struct PendingBuffer {
     std::shared_ptr<util::PageArena> arena;  // where the next buffer comes from; null: the heap
     std::unique_ptr<double[]> heap;          // the buffer, when it is on the heap
+    std::shared_ptr<util::PageArena> owner;  // the buffer's arena, when it is in one (kept alive)
     double* values = nullptr;                // the buffer (in the arena or the heap)
     std::size_t capacity = 0;
     std::size_t count = 0;                   // its first `count` values are pending

@@ -54,8 +54,9 @@ class PageArena {
 
  private:
   std::size_t slab_bytes_;
-  std::vector<HugePageBuffer> slabs_;  // the last one is where blocks come from
-  std::size_t used_in_last_ = 0;
+  std::vector<HugePageBuffer> slabs_;  // every slab, and every block larger than a slab
+  unsigned char* filling_ = nullptr;   // the slab blocks come from (a slab of slab_bytes_, never a large block)
+  std::size_t filling_size_ = 0, filling_used_ = 0;
 };
 
 }  // namespace mcrisk::util
