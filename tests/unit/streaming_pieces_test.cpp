@@ -365,6 +365,24 @@ TEST(OutputAccumulator, PendingBufferPlacementAndGrowthChangeNoResult) {
   EXPECT_EQ(copy.count(), OutputAccumulator::kSketchBatch + 5000);
 }
 
+// A new arena given while values are pending in the old one: the buffer grows into
+// the new arena, and the old one (whose last reference the buffer held) must outlive
+// the copy of the pending values.
+TEST(OutputAccumulator, ChangingTheArenaWithValuesPendingKeepsThem) {
+  using mcrisk::statistics::OutputAccumulator;
+  const auto sample = samples(64)[1];
+  OutputAccumulator moved_on(0.5), plain(0.5);
+  moved_on.set_page_arena(std::make_shared<mcrisk::util::PageArena>(mcrisk::util::PageArena::kHugeSlab));
+  moved_on.expect_values(10);
+  for (std::size_t at = 0; at < 32; at += 8) {
+    if (at == 8) moved_on.set_page_arena(std::make_shared<mcrisk::util::PageArena>(mcrisk::util::PageArena::kHugeSlab));
+    moved_on.add_group(8, [&](std::size_t i) { return sample[at + i]; });
+    plain.add_group(8, [&](std::size_t i) { return sample[at + i]; });
+  }
+  EXPECT_EQ(moved_on.count(), 32u);
+  for (double level : {0.0, 25.0, 50.0, 100.0}) EXPECT_EQ(moved_on.percentile(level), plain.percentile(level)) << level;
+}
+
 // Copying only reads the source (its pending values are copied, not counted into
 // its sketch first), so threads may copy one accumulator at once: the streaming
 // run's per-thread accumulators are copies of one prototype, made by the workers.

@@ -60,16 +60,18 @@ void OutputAccumulator::PendingBuffer::grow(std::size_t needed) {
   if (needed <= capacity) return;
   const std::size_t wanted = std::max(needed, capacity == 0 ? first_capacity : std::min(kSketchBatch, 2 * capacity));
   std::unique_ptr<double[]> grown_heap;
+  std::shared_ptr<util::PageArena> grown_owner;
   double* grown = nullptr;
   if (arena) {
     grown = static_cast<double*>(arena->allocate(wanted * sizeof(double)));
-    owner = arena;
+    grown_owner = arena;
   } else {
     grown_heap = std::make_unique_for_overwrite<double[]>(wanted);
     grown = grown_heap.get();
   }
-  std::copy(values, values + count, grown);
+  std::copy(values, values + count, grown);  // before the old buffer's owner lets it go (it may be another arena)
   heap = std::move(grown_heap);
+  owner = std::move(grown_owner);
   values = grown;
   capacity = wanted;
 }

@@ -81,7 +81,7 @@ class OutputAccumulator {
     negatives_ += negatives;
   }
   void merge(const OutputAccumulator& other);
-  //! The same, taking over the other's sketch pages where this one has none; `other` is spent.
+  //! The same, taking over the other's sketch pages if this sketch has none at all (else adding them); `other` is spent.
   void merge(OutputAccumulator&& other);
   //! The sums, counts and sketch (not the shift: the owner's layout states it).
   void save(util::ByteWriter& out) const;

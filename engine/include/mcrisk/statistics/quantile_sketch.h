@@ -86,7 +86,8 @@ class QuantileSketch {
   void set_arena(std::shared_ptr<util::PageArena> arena) { arena_ = std::move(arena); }
   //! Adds another sketch's counts (same precision); exact and order-free.
   void merge(const QuantileSketch& other);
-  //! The same, taking over the other's pages where this sketch has none (no copy); `other` is left empty.
+  //! The same, taking over the other's pages (no copy) if this sketch has none at all, else adding them into
+  //! this sketch's pages (so it never holds the other's arena then); `other` is left empty.
   void merge(QuantileSketch&& other);
 
   std::uint64_t count() const { return count_; }

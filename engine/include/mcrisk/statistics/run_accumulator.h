@@ -78,7 +78,7 @@ class RunAccumulator {
   //! Adds another accumulator's trials; exact, so the order of merges never matters.
   //! The stored first trials are copied too when `other` holds them apart (e.g. restored from bytes).
   void merge(const RunAccumulator& other);
-  //! The same, taking over the other's sketch pages instead of adding them where this one has none; `other` is spent.
+  //! The same, taking over the other's sketch pages instead of adding them where a sketch here has none at all; `other` is spent.
   void merge(RunAccumulator&& other);
 
   //! The accumulator's whole state as bytes (magic, format version, layout fingerprint, then the state).

@@ -21,7 +21,7 @@ namespace mcrisk::util {
 class HugePageBuffer {
  public:
   HugePageBuffer() = default;
-  //! At least `bytes` bytes, zero, aligned to 2 MiB when bytes >= 2 MiB (else to the system page);
+  //! At least `bytes` bytes, zero, aligned to 2 MiB when bytes >= 2 MiB on Linux (else to a 4 KiB page);
   //! throws std::bad_alloc if the system refuses the mapping.
   explicit HugePageBuffer(std::size_t bytes);
   HugePageBuffer(HugePageBuffer&& other) noexcept;
