@@ -161,30 +161,29 @@ void RunAccumulator::FirstTrials::reserve(std::size_t wanted_columns, std::size_
   rows = grown_rows;
 }
 
-RunAccumulator RunAccumulator::empty_like() const {
-  RunAccumulator empty = *this;
-  for (auto& option : empty.options_) {
-    option = PerOption{OutputAccumulator(option.total_net.shift(), settings_.precision_bits),
-                       OutputAccumulator(option.npv.shift(), settings_.precision_bits),
-                       OutputAccumulator(option.npv_green_book.shift(), settings_.precision_bits),
-                       OutputAccumulator(option.bcr.shift(), settings_.precision_bits),
-                       0,
-                       0,
-                       [&] {
-                         std::vector<OutputAccumulator> years;
-                         for (const auto& year : option.net_by_year) years.emplace_back(year.shift(), settings_.precision_bits);
-                         return years;
-                       }(),
-                       std::vector<std::uint64_t>(targets_.size(), 0),
-                       {}};
+RunAccumulator::RunAccumulator(LayoutOf layout)
+    : settings_(layout.source.settings_),
+      options_count_(layout.source.options_count_),
+      years_(layout.source.years_),
+      components_(layout.source.components_),
+      planned_(layout.source.planned_),
+      target_thresholds_(layout.source.target_thresholds_),
+      targets_(layout.source.targets_),
+      option_ids_(layout.source.option_ids_),
+      first_trials_(layout.source.first_trials_),
+      expected_trials_(layout.source.expected_trials_) {
+  const auto fresh = [&](const OutputAccumulator& like) { return OutputAccumulator(like.shift(), settings_.precision_bits); };
+  for (const PerOption& option : layout.source.options_) {
+    PerOption empty{fresh(option.total_net), fresh(option.npv), fresh(option.npv_green_book), fresh(option.bcr), 0, 0, {},
+                    std::vector<std::uint64_t>(targets_.size(), 0), {}};
+    for (const auto& year : option.net_by_year) empty.net_by_year.push_back(fresh(year));
+    options_.push_back(std::move(empty));
   }
-  for (auto& pair : empty.pairs_) pair = {pair.a, pair.b, OutputAccumulator(pair.difference.shift(), settings_.precision_bits), 0};
-  empty.trials_ = 0;
-  empty.non_finite_ = {};
-  empty.first_filled_.clear();
-  empty.share_page_arena();
-  return empty;
+  for (const PerPair& pair : layout.source.pairs_) pairs_.push_back({pair.a, pair.b, fresh(pair.difference), 0});
+  share_page_arena();
 }
+
+RunAccumulator RunAccumulator::empty_like() const { return RunAccumulator(LayoutOf{*this}); }
 
 MCRISK_VECTOR_CLONES
 bool RunAccumulator::check_finite(const simulation::TrialBlock& block, std::uint64_t first_trial) {

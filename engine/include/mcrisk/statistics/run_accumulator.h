@@ -137,6 +137,13 @@ class RunAccumulator {
     double* column(std::size_t c) { return static_cast<double*>(storage.data()) + c * rows; }
     const double* column(std::size_t c) const { return static_cast<const double*>(storage.data()) + c * rows; }
   };
+  //! empty_like()'s accumulator: `source`'s layout (and stored first trials, shared), no trials, and none
+  //! of its outputs' state copied (copying a long run's sketch pages only to drop them cost page faults).
+  //! Lists every layout member: a member added below must be added there too.
+  struct LayoutOf {
+    const RunAccumulator& source;
+  };
+  explicit RunAccumulator(LayoutOf layout);
   void add_group(const simulation::TrialBlock& block, std::size_t begin, std::size_t end);
   //! Gives every output's sketch one new arena of huge-page slabs: the thread that fills this
   //! accumulator faults its sketches' pages in 2 MiB at a time (util/huge_pages.h).
@@ -154,6 +161,7 @@ class RunAccumulator {
   //! False (and the first bad trial noted) if any output of the block is not finite.
   bool check_finite(const simulation::TrialBlock& block, std::uint64_t first_trial);
 
+  // The layout: settings_ to option_ids_, first_trials_ and expected_trials_ (copied by RunAccumulator(LayoutOf)).
   StreamingOptions settings_;
   std::size_t options_count_ = 0, years_ = 0, components_ = 0;
   simulation::TrialRecord planned_;
