@@ -198,8 +198,8 @@ double standard_normal_quantile(double u) {
 // 15%: tails, 0, 1 and NaN) are listed without a branch; their logarithms are
 // taken one by one (glibc's log, as in the scalar function: a vector log would
 // round differently), and the rest of the tail form runs as vectors on the list,
-// both tail polynomials for every listed lane and a select (about twice as fast
-// as calling the scalar function for each, whose divisions and log serialise).
+// both tail polynomials for every listed lane and a select, instead of a call of
+// the scalar function per lane (a 4·10^6-trial R1 run on one thread: 1.95 -> 1.88 s).
 // 0, 1 and NaN, which the sampler never gives, are redone by the scalar function.
 MCRISK_VECTOR_CLONES
 void standard_normal_quantile_block(const double* u, double* z, std::size_t n) {

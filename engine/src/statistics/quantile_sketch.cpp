@@ -75,23 +75,23 @@ void QuantileSketch::merge(QuantileSketch&& other) {
   // arena alive (a thread's 42 sketches and its pending buffers), once per merge, and a
   // run merged round after round (--precision, resumed runs) would grow without bound.
   const bool take_over = std::all_of(pages_.begin(), pages_.end(), [](const std::uint64_t* page) { return page == nullptr; });
-  for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
-    std::uint64_t* from = std::exchange(other.pages_[slot], nullptr);
-    if (from == nullptr) continue;
-    if (take_over) {
-      pages_[slot] = from;
-      continue;
-    }
-    std::uint64_t* into = pages_[slot] ? pages_[slot] : allocate_page(slot);
-    for (std::size_t i = 0; i <= offset_mask_; ++i) into[i] += from[i];
+  if (!take_over) {
+    merge(std::as_const(other));
+  } else {
+    pages_.swap(other.pages_);  // both tables have kPageSlots slots; the other's is left all empty
+    held_.insert(held_.end(), std::make_move_iterator(other.held_.begin()), std::make_move_iterator(other.held_.end()));
+    page_counts_valid_ = false;
+    count_ += other.count_;
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
   }
-  if (take_over) held_.insert(held_.end(), std::make_move_iterator(other.held_.begin()), std::make_move_iterator(other.held_.end()));
+  // The other is left empty (its pages, if not taken, stay in its arena until the arena goes).
+  std::fill(other.pages_.begin(), other.pages_.end(), nullptr);
   other.held_.clear();
-  page_counts_valid_ = false;
   other.page_counts_valid_ = false;
-  count_ += std::exchange(other.count_, 0);
-  min_ = std::min(min_, std::exchange(other.min_, std::numeric_limits<double>::infinity()));
-  max_ = std::max(max_, std::exchange(other.max_, -std::numeric_limits<double>::infinity()));
+  other.count_ = 0;
+  other.min_ = std::numeric_limits<double>::infinity();
+  other.max_ = -std::numeric_limits<double>::infinity();
 }
 
 double QuantileSketch::relative_error_bound() const { return std::ldexp(1.0, -precision_bits_); }

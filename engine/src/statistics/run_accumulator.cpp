@@ -622,24 +622,25 @@ std::vector<Comparison> RunAccumulator::compare_options(const model::Model& mode
 
 namespace {
 
-// Merges this rank's per-thread accumulators into `into`, and under MPI every
-// other rank's too, so that all ranks leave with the same state: the ranks'
+// Merges this process's per-thread accumulators into `into`, in the threads' order.
+void merge_threads(tbb::enumerable_thread_specific<RunAccumulator>& per_thread, RunAccumulator& into) {
+  const auto start = std::chrono::steady_clock::now();
+  for (RunAccumulator& part : per_thread) into.merge(std::move(part));
+  spdlog::debug("{} threads' accumulators merged in {:.3f} s", per_thread.size(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+// Under MPI (more than one rank): merges this rank's per-thread accumulators into
+// `into`, and every other rank's too, so that all ranks leave with the same state: the ranks'
 // accumulators are merged along a binomial tree to rank 0 (ceil(log2 K) steps
 // of one accumulator each, where an allgather would bring every rank K - 1 of
 // them) and the total is broadcast. Merging is exact and order-free, so the
 // tree's order gives one process's bits.
 void merge_across_ranks(tbb::enumerable_thread_specific<RunAccumulator>& per_thread, RunAccumulator& into) {
   const cluster::Cluster& ranks = cluster::current();
-  if (ranks.size() == 1) {
-    const auto merge_start = std::chrono::steady_clock::now();
-    for (RunAccumulator& part : per_thread) into.merge(std::move(part));
-    spdlog::debug("{} threads' accumulators merged in {:.3f} s", per_thread.size(),
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - merge_start).count());
-    return;
-  }
   const auto start = std::chrono::steady_clock::now();
   RunAccumulator mine = into.empty_like();  // shares into's stored first trials
-  for (RunAccumulator& part : per_thread) mine.merge(std::move(part));
+  merge_threads(per_thread, mine);
   const cluster::ReductionTree tree = cluster::reduction_tree(ranks.rank(), ranks.size());
   for (const int child : tree.children) {
     RunAccumulator theirs = into.empty_like();
@@ -729,10 +730,7 @@ TrialRanges accumulate_ranges(const simulation::EvaluationPlan& plan, const simu
       });
       if (settings.stop_requested && settings.stop_requested()) break;
     }
-    const auto merge_start = std::chrono::steady_clock::now();
-    for (RunAccumulator& part : per_thread) into.merge(std::move(part));
-    spdlog::debug("{} threads' accumulators merged in {:.3f} s", per_thread.size(),
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - merge_start).count());
+    merge_threads(per_thread, into);
     TrialRanges blocks_done;
     for (const TrialRanges& part : per_thread_finished) blocks_done.insert(blocks_done.end(), part.begin(), part.end());
     std::sort(blocks_done.begin(), blocks_done.end());

@@ -5,9 +5,10 @@
 //
 // Why: on this project's VM every 4 KiB page a process touches for the first
 // time costs 5-10 us (the hypervisor backs it), read or write alike, and
-// MAP_POPULATE does not avoid it; a 2 MiB huge page costs about 0.25 us per
-// 4 KiB it holds. A 2·10^5-trial R1 run touched some 25,000 fresh pages,
-// most of its fixed cost (benchmarks/README.md). A buffer touched only
+// MAP_POPULATE does not avoid it; a 2 MiB huge page cost 0.25-2.5 us per
+// 4 KiB it holds in a microbenchmark (its zeroing dominates, and varies with how
+// the host backs the memory). A 2·10^5-trial R1 run touched some 25,000 fresh
+// 4 KiB pages, most of its fixed cost (benchmarks/README.md). A buffer touched only
 // sparsely should not live here: a huge page backs all of its 2 MiB at once.
 //
 // Where huge pages are unavailable (THP off, another OS) the memory is the
