@@ -16,6 +16,7 @@ TrialBlock::TrialBlock(const EvaluationPlan& plan, std::size_t capacity)
       column_pointers_(plan.column_count),
       scratch_(std::max<std::size_t>(plan.max_scratch_per_lane, 1) * capacity),
       term_(capacity),
+      event_state_(3 * capacity),
       gross_(plan.option_count * plan.year_count * capacity),
       cost_(gross_.size()),
       net_(gross_.size()),
@@ -120,23 +121,53 @@ void TrialBlock::run_programs() {
   }
 }
 
+namespace {
+
+// One year of one event slot, every lane: the option's retention so far takes
+// the losses of earlier occurrences, then an event happens where the lane's
+// uniform falls below the hazard (once only, unless it recurs). Selects instead
+// of branches, so that the loop vectorises; each lane does the same multiplies
+// and adds, in the same order, as the branching form it replaced (one lane's
+// years in an inner loop), so the bits are the same.
+template <bool kRecurs>
+[[gnu::always_inline]] inline void event_year(std::size_t n, double hazard, double retention_after, const double* __restrict u,
+                                              const double* __restrict event_cost, double* __restrict retention,
+                                              double* __restrict cost, double* __restrict retained, double* __restrict occurred) {
+  for (std::size_t i = 0; i < n; ++i) {
+    retention[i] *= retained[i];
+    const bool happens = (kRecurs || occurred[i] == 0.0) && u[i] < hazard;
+    occurred[i] = happens ? 1.0 : occurred[i];
+    retained[i] = happens ? retained[i] * retention_after : retained[i];
+    cost[i] = happens ? cost[i] + event_cost[i] : cost[i];
+  }
+}
+
+}  // namespace
+
 MCRISK_VECTOR_CLONES
 void TrialBlock::apply_events() {
   std::fill(retention_.begin(), retention_.end(), 1.0);
   std::fill(cost_.begin(), cost_.end(), 0.0);
+  double* retained = event_state_.data();  // (1 - loss fraction)^(occurrences so far)
+  double* occurred = retained + capacity_;  // 1 once a one-off event has happened
+  double* constant_cost = occurred + capacity_;
   for (const EventSlotExposure& exposure : plan_.event_exposures) {
-    const double* cost_values = exposure.cost_is_column ? columns_.data() + exposure.cost_column * capacity_ : nullptr;
-    for (std::size_t i = 0; i < n_; ++i) {
-      double retained = 1.0;  // (1 - loss fraction)^(occurrences before this year)
-      bool occurred = false;
-      for (std::size_t t = 0; t < plan_.year_count; ++t) {
-        retention_[index(exposure.option, t, i)] *= retained;
-        if (occurred && !exposure.recurs) continue;
-        if (uniforms_[(exposure.first_dimension + t) * capacity_ + i] < exposure.hazard[t]) {
-          occurred = true;
-          retained *= exposure.retention_after;
-          cost_[index(exposure.option, t, i)] += cost_values ? cost_values[i] : exposure.cost_constant;
-        }
+    std::fill(retained, retained + n_, 1.0);
+    std::fill(occurred, occurred + n_, 0.0);
+    const double* event_cost = constant_cost;
+    if (exposure.cost_is_column) {
+      event_cost = columns_.data() + exposure.cost_column * capacity_;
+    } else {
+      std::fill(constant_cost, constant_cost + n_, exposure.cost_constant);
+    }
+    for (std::size_t t = 0; t < plan_.year_count; ++t) {
+      const double* u = uniforms_.data() + (exposure.first_dimension + t) * capacity_;
+      double* retention = retention_.data() + index(exposure.option, t, 0);
+      double* cost = cost_.data() + index(exposure.option, t, 0);
+      if (exposure.recurs) {
+        event_year<true>(n_, exposure.hazard[t], exposure.retention_after, u, event_cost, retention, cost, retained, occurred);
+      } else {
+        event_year<false>(n_, exposure.hazard[t], exposure.retention_after, u, event_cost, retention, cost, retained, occurred);
       }
     }
   }
