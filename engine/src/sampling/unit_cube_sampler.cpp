@@ -2,6 +2,8 @@
 
 #include "permutation.h"
 
+#include "mcrisk/util/vector_clones.h"
+
 #include <Random123/uniform.hpp>
 
 #include <algorithm>
@@ -42,28 +44,31 @@ IndependentSampler::IndependentSampler(std::uint64_t seed, std::size_t dimension
     : seed_(seed), dimensions_(dimensions) {}
 
 // u01fixedpt maps 64 bits to the open interval (0,1): no inverse CDF ever sees 0 or 1.
+// Two passes per chunk of trials: the Philox words first (scalar: a 64 x 64 ->
+// 128-bit multiply has no vector form, but the clones for x86-64-v3/v4 use BMI2's
+// mulx), then their conversion to doubles, which vectorises. One loop doing both
+// converted one word at a time, and its spilled registers cost a fifth of the
+// sampler's time. The bits are the same: the same words, the same conversion.
+MCRISK_VECTOR_CLONES
 void IndependentSampler::fill(std::uint64_t first_trial, std::size_t n, double* u, std::size_t stride) const {
+  constexpr std::size_t kChunk = 256;
+  alignas(64) std::uint64_t words[4][kChunk];
   for (std::size_t group = 0; group * 4 < dimensions_; ++group) {
     const std::size_t first_dimension = group * 4;
     const std::size_t width = std::min<std::size_t>(4, dimensions_ - first_dimension);
-    if (width == 4) {
-      // Whole groups (all but perhaps the last) with the four rows named: the
-      // loop keeps its pointers in registers instead of recomputing and spilling them.
-      double* row0 = u + first_dimension * stride;
-      double *row1 = row0 + stride, *row2 = row1 + stride, *row3 = row2 + stride;
-      for (std::size_t i = 0; i < n; ++i) {
-        const auto bits = draw(seed_, first_trial + i, group);
-        row0[i] = r123::u01fixedpt<double>(bits.v[0]);
-        row1[i] = r123::u01fixedpt<double>(bits.v[1]);
-        row2[i] = r123::u01fixedpt<double>(bits.v[2]);
-        row3[i] = r123::u01fixedpt<double>(bits.v[3]);
+    for (std::size_t begin = 0; begin < n; begin += kChunk) {
+      const std::size_t m = std::min(kChunk, n - begin);
+      for (std::size_t i = 0; i < m; ++i) {
+        const auto bits = draw(seed_, first_trial + begin + i, group);
+        words[0][i] = bits.v[0];
+        words[1][i] = bits.v[1];
+        words[2][i] = bits.v[2];
+        words[3][i] = bits.v[3];
       }
-      continue;
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto bits = draw(seed_, first_trial + i, group);
       for (std::size_t lane = 0; lane < width; ++lane) {
-        u[(first_dimension + lane) * stride + i] = r123::u01fixedpt<double>(bits.v[lane]);
+        double* row = u + (first_dimension + lane) * stride + begin;
+        const std::uint64_t* lane_words = words[lane];
+        for (std::size_t i = 0; i < m; ++i) row[i] = r123::u01fixedpt<double>(lane_words[i]);
       }
     }
   }
