@@ -144,6 +144,64 @@ TEST(StreamingStatistics, AgreesWithExactStatisticsWithinTheStatedError) {
   }
 }
 
+// Events only, no savings: most trials cost nothing, so options tie for best
+// (two, three or all four at once: shares of 1/2, 1/3, 1/4), and the
+// benefit-cost ratio is defined in some trials of a group and not in others.
+// The streaming path splits ties lane by lane and counts whole wins only in
+// groups without a tie; both must agree with the stored-sample path.
+const char* const kTiedEventModel = R"(
+mcrisk: 1
+model:
+  name: ties and costs that are not positive
+  years: ["2010/11", "2011/12", "2012/13", "2013/14"]
+  discount_rate: 0
+sets:
+  slot: [s1, s2]
+drivers:
+  d: {distribution: {type: uniform, min: 0, max: 1}, planned: 0.5}
+events:
+  withdrawal:
+    slots: slot
+    years: ["2011/12", "2012/13", "2013/14"]
+    cost: 1
+savings_items:
+  item: {}
+options:
+  low:
+    events: {withdrawal: {slots: [s1], hazard: 0.03}}
+  high:
+    events: {withdrawal: {slots: [s1], hazard: 0.05}}
+  other_slot:
+    events: {withdrawal: {slots: [s2], hazard: 0.05}}
+  never:
+    events: {withdrawal: {slots: [s2], hazard: 0}}
+)";
+
+TEST(StreamingStatistics, TiesAndUndefinedRatiosAgreeWithExactStatistics) {
+  const model::Model tied = config::load_model_from_text(kTiedEventModel, "tied.yaml");
+  const simulation::EvaluationPlan plan = simulation::EvaluationPlan::compile(tied);
+  const std::size_t n = 20000;
+  const auto exact = statistics::summarise_options(tied, plan, simulation::simulate(plan, settings(n, 2)), {});
+  statistics::RunAccumulator accumulator(tied, plan);
+  statistics::accumulate(plan, settings(n, 2), n, accumulator);
+  const auto stream = accumulator.summarise_options(tied);
+  ASSERT_EQ(stream.size(), 4u);
+  double best_total = 0;
+  for (std::size_t o = 0; o < exact.size(); ++o) {
+    const std::string id = exact[o].id;
+    EXPECT_NEAR(stream[o].prob_best.value, exact[o].prob_best.value, 1e-12) << id;
+    best_total += stream[o].prob_best.value;
+    EXPECT_EQ(stream[o].bcr.defined, exact[o].bcr.defined) << id;
+    EXPECT_FALSE(stream[o].bcr.defined) << id << ": some trials have no costs";
+    EXPECT_EQ(stream[o].total_net.prob_loss, exact[o].total_net.prob_loss) << id;
+  }
+  EXPECT_NEAR(best_total, 1.0, 1e-12);
+  // 'never' costs nothing: it is best (alone or tied) in every trial, so its
+  // share is at least P(no other option has an event) and below 1.
+  EXPECT_GT(stream[3].prob_best.value, 0.25);
+  EXPECT_LT(stream[3].prob_best.value, 1.0);
+}
+
 TEST(StreamingStatistics, AppraisalChoosesTheModeAndRefusesBeyondTheMemoryCap) {
   statistics::AppraisalRequest request;
   request.settings = settings(10000, 2);

@@ -24,14 +24,15 @@ namespace mcrisk::statistics {
 
 namespace {
 
-double target_value(const model::Target& target, const simulation::TrialBlock& block, std::size_t o, std::size_t i) {
+// The row of lanes a target reads.
+const double* target_lanes(const model::Target& target, const simulation::TrialBlock& block, std::size_t o) {
   switch (target.measure) {
-    case model::Target::Measure::TotalNet: return block.total_net(o, i);
-    case model::Target::Measure::Npv: return block.npv(o, i);
-    case model::Target::Measure::NetInYear: return block.net(o, target.year, i);
-    case model::Target::Measure::GrossInYear: return block.gross(o, target.year, i);
+    case model::Target::Measure::TotalNet: return block.total_net_lanes(o);
+    case model::Target::Measure::Npv: return block.npv_lanes(o);
+    case model::Target::Measure::NetInYear: return block.net_lanes(o, target.year);
+    case model::Target::Measure::GrossInYear: return block.gross_lanes(o, target.year);
   }
-  return 0;
+  return block.total_net_lanes(o);
 }
 
 Probability wilson_probability(std::uint64_t hits, std::uint64_t n) {
@@ -264,51 +265,108 @@ void RunAccumulator::add_block(const simulation::TrialBlock& block, std::uint64_
 MCRISK_VECTOR_CLONES
 void RunAccumulator::add_group(const simulation::TrialBlock& block, std::size_t begin, std::size_t end) {
   const std::size_t n = end - begin;
+  // Three rows of n lanes: the ratios (compacted in place to the defined ones),
+  // each lane's best total, and how many options share it.
+  scratch_.resize(3 * n);
+  double* const ratios = scratch_.data();
+  double* const best = ratios + n;
+  double* const tied = best + n;
   for (std::size_t o = 0; o < options_count_; ++o) {
     PerOption& option = options_[o];
-    option.total_net.add_group(n, [&](std::size_t i) { return block.total_net(o, begin + i); });
-    option.npv.add_group(n, [&](std::size_t i) { return block.npv(o, begin + i); });
-    option.npv_green_book.add_group(n, [&](std::size_t i) { return block.npv_green_book(o, begin + i); });
-    for (std::size_t t = 0; t < years_; ++t) option.net_by_year[t].add_group(n, [&](std::size_t i) { return block.net(o, t, begin + i); });
-    // The benefit-cost ratio exists only where costs are positive; a run with any
-    // other trial reports it undefined (as the stored-sample path does).
-    scratch_.clear();
-    for (std::size_t i = begin; i < end; ++i) {
-      const double costs = block.pv_costs(o, i);
-      if (!(costs > 0)) {
-        ++option.costs_not_positive;
-        continue;
-      }
-      const double ratio = block.pv_benefits(o, i) / costs;
-      scratch_.push_back(ratio);
-      option.bcr_below_one += ratio < 1.0 ? 1 : 0;
+    const double* total_net = block.total_net_lanes(o) + begin;
+    const double* npv = block.npv_lanes(o) + begin;
+    const double* npv_green_book = block.npv_green_book_lanes(o) + begin;
+    option.total_net.add_group(n, [&](std::size_t i) { return total_net[i]; });
+    option.npv.add_group(n, [&](std::size_t i) { return npv[i]; });
+    option.npv_green_book.add_group(n, [&](std::size_t i) { return npv_green_book[i]; });
+    for (std::size_t t = 0; t < years_; ++t) {
+      const double* net = block.net_lanes(o, t) + begin;
+      option.net_by_year[t].add_group(n, [&](std::size_t i) { return net[i]; });
     }
-    if (!scratch_.empty() && std::all_of(scratch_.begin(), scratch_.end(), [](double r) { return std::isfinite(r); })) {
-      option.bcr.add_group(scratch_.size(), [&](std::size_t i) { return scratch_[i]; });
-    } else if (!scratch_.empty()) {
-      option.costs_not_positive += scratch_.size();  // a ratio that overflowed: undefined, like a zero cost
-    }
+    add_ratios(option, block.pv_benefits_lanes(o) + begin, block.pv_costs_lanes(o) + begin, n, ratios);
     for (std::size_t k = 0; k < targets_.size(); ++k) {
       const double threshold = target_thresholds_[o * targets_.size() + k];
+      const double* value = target_lanes(targets_[k], block, o) + begin;
       std::uint64_t met = 0;
-      for (std::size_t i = begin; i < end; ++i) met += target_value(targets_[k], block, o, i) >= threshold ? 1 : 0;
+      for (std::size_t i = 0; i < n; ++i) met += value[i] >= threshold ? 1 : 0;
       option.targets_met[k] += met;
     }
   }
-  // P(best): each trial's best option wins 1 (ties split it), summed in trial order.
-  scratch_.assign(options_count_, 0.0);
-  for (std::size_t i = begin; i < end; ++i) {
-    double best = block.total_net(0, i);
-    for (std::size_t o = 1; o < options_count_; ++o) best = std::max(best, block.total_net(o, i));
-    std::size_t tied = 0;
-    for (std::size_t o = 0; o < options_count_; ++o) tied += block.total_net(o, i) == best ? 1 : 0;
-    for (std::size_t o = 0; o < options_count_; ++o)
-      if (block.total_net(o, i) == best) scratch_[o] += 1.0 / double(tied);
-  }
-  for (std::size_t o = 0; o < options_count_; ++o) options_[o].best_share.add(scratch_[o]);
+  add_best_shares(block, begin, n, best, tied);
   for (PerPair& pair : pairs_) {
-    pair.difference.add_group(n, [&](std::size_t i) { return block.total_net(pair.a, begin + i) - block.total_net(pair.b, begin + i); });
-    for (std::size_t i = begin; i < end; ++i) pair.a_better += block.total_net(pair.a, i) > block.total_net(pair.b, i) ? 1 : 0;
+    const double* a = block.total_net_lanes(pair.a) + begin;
+    const double* b = block.total_net_lanes(pair.b) + begin;
+    pair.difference.add_group(n, [&](std::size_t i) { return a[i] - b[i]; });
+    std::uint64_t a_better = 0;
+    for (std::size_t i = 0; i < n; ++i) a_better += a[i] > b[i] ? 1 : 0;
+    pair.a_better += a_better;
+  }
+}
+
+// The benefit-cost ratio exists only where costs are positive; a run with any
+// other trial reports it undefined (as the stored-sample path does). Every lane's
+// quotient is taken (a vector division; those of lanes without positive costs
+// are dropped), then the defined ones are moved down, in trial order.
+[[gnu::always_inline]] inline void RunAccumulator::add_ratios(PerOption& option, const double* benefits, const double* costs, std::size_t n,
+                                                              double* ratios) {
+  std::uint64_t not_positive = 0, below_one = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double ratio = benefits[i] / costs[i];
+    const bool defined = costs[i] > 0;
+    ratios[i] = ratio;
+    not_positive += defined ? 0 : 1;
+    below_one += defined && ratio < 1.0 ? 1 : 0;
+  }
+  std::size_t kept = n;
+  if (not_positive > 0) {
+    kept = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      ratios[kept] = ratios[i];
+      kept += costs[i] > 0 ? 1 : 0;
+    }
+  }
+  option.costs_not_positive += not_positive;
+  option.bcr_below_one += below_one;
+  if (kept == 0) return;
+  bool finite = true;
+  for (std::size_t i = 0; i < kept; ++i) finite &= std::isfinite(ratios[i]);
+  if (finite) {
+    option.bcr.add_group(kept, [&](std::size_t i) { return ratios[i]; });
+  } else {
+    option.costs_not_positive += kept;  // a ratio that overflowed: undefined, like a zero cost
+  }
+}
+
+// P(best): each trial's best option wins 1 (ties split it), summed in trial order.
+// Without a tie in the group every share is a whole count of wins, which is
+// that sum exactly; a group with a tie sums the shares lane by lane as before.
+[[gnu::always_inline]] inline void RunAccumulator::add_best_shares(const simulation::TrialBlock& block, std::size_t begin, std::size_t n,
+                                                                   double* best, double* tied) {
+  const double* first = block.total_net_lanes(0) + begin;
+  std::copy(first, first + n, best);
+  for (std::size_t o = 1; o < options_count_; ++o) {
+    const double* total = block.total_net_lanes(o) + begin;
+    for (std::size_t i = 0; i < n; ++i) best[i] = std::max(best[i], total[i]);
+  }
+  std::fill(tied, tied + n, 0.0);
+  for (std::size_t o = 0; o < options_count_; ++o) {
+    const double* total = block.total_net_lanes(o) + begin;
+    for (std::size_t i = 0; i < n; ++i) tied[i] += total[i] == best[i] ? 1.0 : 0.0;
+  }
+  double most_tied = 0;
+  for (std::size_t i = 0; i < n; ++i) most_tied = std::max(most_tied, tied[i]);
+  for (std::size_t o = 0; o < options_count_; ++o) {
+    const double* total = block.total_net_lanes(o) + begin;
+    double share = 0;
+    if (most_tied <= 1.0) {
+      std::uint64_t wins = 0;
+      for (std::size_t i = 0; i < n; ++i) wins += total[i] == best[i] ? 1 : 0;
+      share = double(wins);
+    } else {
+      for (std::size_t i = 0; i < n; ++i)
+        if (total[i] == best[i]) share += 1.0 / tied[i];
+    }
+    options_[o].best_share.add(share);
   }
 }
 

@@ -38,6 +38,14 @@ class TrialBlock {
   //! Present values of gross savings and of costs (Green Book schedule), for the benefit-cost ratio.
   double pv_benefits(std::size_t option, std::size_t i) const { return pv_benefits_[option * capacity_ + i]; }
   double pv_costs(std::size_t option, std::size_t i) const { return pv_costs_[option * capacity_ + i]; }
+  //! The same figures as rows over the block's lanes (lane i at [i]), for loops over every lane.
+  const double* total_net_lanes(std::size_t option) const { return total_net_.data() + option * capacity_; }
+  const double* npv_lanes(std::size_t option) const { return npv_.data() + option * capacity_; }
+  const double* npv_green_book_lanes(std::size_t option) const { return npv_green_book_.data() + option * capacity_; }
+  const double* pv_benefits_lanes(std::size_t option) const { return pv_benefits_.data() + option * capacity_; }
+  const double* pv_costs_lanes(std::size_t option) const { return pv_costs_.data() + option * capacity_; }
+  const double* gross_lanes(std::size_t option, std::size_t year) const { return gross_.data() + index(option, year, 0); }
+  const double* net_lanes(std::size_t option, std::size_t year) const { return net_.data() + index(option, year, 0); }
 
  private:
   std::size_t index(std::size_t option, std::size_t year, std::size_t i) const {

@@ -145,6 +145,9 @@ class RunAccumulator {
   };
   explicit RunAccumulator(LayoutOf layout);
   void add_group(const simulation::TrialBlock& block, std::size_t begin, std::size_t end);
+  // add_group's parts: the benefit-cost ratios of one option, and every option's share of being best.
+  void add_ratios(PerOption& option, const double* benefits, const double* costs, std::size_t n, double* ratios);
+  void add_best_shares(const simulation::TrialBlock& block, std::size_t begin, std::size_t n, double* best, double* tied);
   //! Gives every output's sketch one new arena of huge-page slabs: the thread that fills this
   //! accumulator faults its sketches' pages in 2 MiB at a time (util/huge_pages.h).
   void share_page_arena();
@@ -176,7 +179,7 @@ class RunAccumulator {
   std::uint64_t trials_ = 0;
   std::uint64_t expected_trials_ = std::numeric_limits<std::uint64_t>::max();
   NonFiniteTrial non_finite_;
-  std::vector<double> scratch_;
+  std::vector<double> scratch_;  // add_group's rows of lanes
 };
 
 //! Runs trials [into.trials(), end_trial) of the plan into `into`, in parallel
