@@ -455,6 +455,46 @@ TEST(DistributionNormalScore, BlockFormsAreBitIdenticalToScalar) {
   }
 }
 
+// The tabulated PERT and beta read their table for every lane as vectors, with
+// the score moved into the table, and redo the lanes outside it one by one: the
+// table's ends (+-8.5 and their neighbours), scores beyond them, infinities,
+// NaN and -0, and u of 0, 1, NaN and below Phi(-8.5), at several positions in a
+// block, must give the scalar functions' bits.
+TEST(DistributionNormalScore, BlockFormsMatchScalarAtTheTableEdges) {
+  const double kNaN = std::numeric_limits<double>::quiet_NaN(), kInf = std::numeric_limits<double>::infinity();
+  const std::vector<double> scores = {8.5, -8.5, std::nextafter(8.5, 0.0), std::nextafter(8.5, 9.0), std::nextafter(-8.5, 0.0),
+                                      std::nextafter(-8.5, -9.0), 9.0, -9.0, 40.0, -40.0, kInf, -kInf, kNaN, -0.0, 0.0,
+                                      8.5 - 1.0 / 32.0, -8.5 + 1.0 / 32.0, 1.0 / 64.0};
+  const std::vector<double> uniforms_at_edges = {0.0, 1.0, kNaN, 1e-300, 1e-18, 9.5e-18, 1e-17, std::nextafter(1.0, 0.0), 5e-324, 0.5};
+  for (std::size_t offset : {0u, 3u, 7u, 200u}) {
+    std::vector<double> z(offset, 0.25), u(offset, 0.4);
+    z.insert(z.end(), scores.begin(), scores.end());
+    u.insert(u.end(), uniforms_at_edges.begin(), uniforms_at_edges.end());
+    for (const auto& c : all_cases()) {
+      SCOPED_TRACE(c.name + " at offset " + std::to_string(offset));
+      std::vector<double> from_z(z.size()), from_u(u.size());
+      c.distribution.from_normal_score_block(z.data(), from_z.data(), z.size());
+      c.distribution.quantile_block(u.data(), from_u.data(), u.size());
+      for (std::size_t i = 0; i < z.size(); ++i) {
+        const double scalar = c.distribution.from_normal_score(z[i]);
+        if (std::isnan(scalar)) {
+          EXPECT_TRUE(std::isnan(from_z[i])) << "z " << z[i];
+        } else {
+          EXPECT_EQ(from_z[i], scalar) << "z " << z[i];
+        }
+      }
+      for (std::size_t i = 0; i < u.size(); ++i) {
+        const double scalar = c.distribution.quantile(u[i]);
+        if (std::isnan(scalar)) {
+          EXPECT_TRUE(std::isnan(from_u[i])) << "u " << u[i];
+        } else {
+          EXPECT_EQ(from_u[i], scalar) << "u " << u[i];
+        }
+      }
+    }
+  }
+}
+
 // Phi^-1's block form lists the lanes outside AS 241's central region and runs
 // their tail form as vectors (log one by one, then both tail polynomials and a
 // select): every region and boundary, the far tail (r > 5: u < 1.4e-11), 0, 1,

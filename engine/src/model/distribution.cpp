@@ -545,6 +545,44 @@ double Distribution::tabulated_from_normal_score(double z) const {
   return tabulated_quantile(standard_normal_cdf(z));  // |z| > 8.5, +-inf or NaN
 }
 
+// tabulated_from_normal_score() of every lane, z and x distinct: the table and
+// the scaling over every lane as vectors (the table read at the score moved
+// into it), then the lanes outside the table redone one by one. Always inlined
+// so that the vector clones of its callers vectorise it.
+namespace {
+
+// BetaQuantileTable::at_normal_score() then scale_unit_beta() of every lane, with
+// z first moved into the table (NaN to its low end): the same bits where the
+// table covers z, a value to be replaced where not. No branch, so it vectorises
+// (the coefficients by gathers).
+[[gnu::always_inline]] inline void scaled_table_at_clamped_scores(const double* __restrict by_power, double low, double high,
+                                                                  const double* __restrict z, double* __restrict x, std::size_t n) {
+  using Table = detail::BetaQuantileTable;
+  const double* c0 = by_power;
+  const double *c1 = c0 + Table::kCells, *c2 = c1 + Table::kCells, *c3 = c2 + Table::kCells;
+  const double *c4 = c3 + Table::kCells, *c5 = c4 + Table::kCells;
+  for (std::size_t i = 0; i < n; ++i) {
+    double inside = z[i] > -Table::kScoreLimit ? z[i] : -Table::kScoreLimit;
+    inside = inside < Table::kScoreLimit ? inside : Table::kScoreLimit;
+    const double s = (inside + Table::kScoreLimit) * Table::kCellsPerUnit;
+    std::size_t k = static_cast<std::size_t>(s);
+    k = k < Table::kCells ? k : Table::kCells - 1;
+    const double t = s - static_cast<double>(k);
+    const double unit = std::min(std::max(c0[k] + t * (c1[k] + t * (c2[k] + t * (c3[k] + t * (c4[k] + t * c5[k])))), 0.0), 1.0);
+    x[i] = std::min(low + (high - low) * unit, high);
+  }
+}
+
+}  // namespace
+
+[[gnu::always_inline]] inline void Distribution::tabulated_from_normal_score_block(const double* __restrict z, double* __restrict x,
+                                                                                    std::size_t n) const {
+  scaled_table_at_clamped_scores(beta_table_->coefficients_by_power(), c_, d_, z, x, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!detail::BetaQuantileTable::covers(z[i])) x[i] = tabulated_quantile(standard_normal_cdf(z[i]));
+  }
+}
+
 // Normal and lognormal are defined through the standard normal score itself
 // (X = mean + sd Z, X = median exp(sigma Z)), so they skip Phi and Phi^-1:
 // cheaper, and exact in the tails where Phi(z) would round to 1. Tabulated
@@ -570,9 +608,16 @@ MCRISK_VECTOR_CLONES
 void Distribution::quantile_block(const double* u, double* x, std::size_t n) const {
   if (beta_table_) {
     // tabulated_quantile() with Phi^-1 over the block: the table where it covers the score, else the scalar path.
-    standard_normal_quantile_block(u, x, n);
-    for (std::size_t i = 0; i < n; ++i) {
-      x[i] = detail::BetaQuantileTable::covers(x[i]) ? scale_unit_beta(beta_table_->at_normal_score(x[i])) : tabulated_quantile(u[i]);
+    constexpr std::size_t kChunk = 256;
+    alignas(64) double z[kChunk];
+    for (std::size_t begin = 0; begin < n; begin += kChunk) {
+      const std::size_t m = std::min(kChunk, n - begin);
+      standard_normal_quantile_block(u + begin, z, m);
+      tabulated_from_normal_score_block(z, x + begin, m);
+      // Where the table does not cover the score, tabulated_quantile() of u itself, as in quantile().
+      for (std::size_t i = 0; i < m; ++i) {
+        if (!detail::BetaQuantileTable::covers(z[i])) x[begin + i] = tabulated_quantile(u[begin + i]);
+      }
     }
     return;
   }
@@ -614,7 +659,7 @@ void Distribution::quantile_block(const double* u, double* x, std::size_t n) con
 MCRISK_VECTOR_CLONES
 void Distribution::from_normal_score_block(const double* z, double* x, std::size_t n) const {
   if (beta_table_) {
-    for (std::size_t i = 0; i < n; ++i) x[i] = tabulated_from_normal_score(z[i]);
+    tabulated_from_normal_score_block(z, x, n);
     return;
   }
   switch (family_) {

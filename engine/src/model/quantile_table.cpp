@@ -137,6 +137,10 @@ std::shared_ptr<const BetaQuantileTable> BetaQuantileTable::build(double alpha, 
     c[4] = -15.0 * delta + 8.0 * d0 + 7.0 * d1 + 0.5 * (3.0 * s0 - 2.0 * s1);
     c[5] = 6.0 * delta - 3.0 * (d0 + d1) - 0.5 * (s0 - s1);
   }
+  table->by_power_.resize(kCells * kCoefficients);
+  for (std::size_t k = 0; k < kCells; ++k) {
+    for (std::size_t j = 0; j < kCoefficients; ++j) table->by_power_[j * kCells + k] = table->coefficients_[kCoefficients * k + j];
+  }
   return table;
 }
 

@@ -106,9 +106,13 @@ class BetaQuantileTable {
     const double x = c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * (c[4] + t * c[5]))));
     return std::min(std::max(x, 0.0), 1.0);
   }
+  //! The same coefficients power-major: coefficient j of cell k at [j * kCells + k]. Block loops read them by
+  //! cell index, one gather per power (GCC 12 does not vectorise the six strided reads of the cell-major form).
+  const double* coefficients_by_power() const { return by_power_.data(); }
 
  private:
-  std::vector<double> coefficients_;  // kCells * kCoefficients, cell-major
+  std::vector<double> coefficients_;  // kCells * kCoefficients, cell-major (a cell's six in one cache line or two)
+  std::vector<double> by_power_;      // the same, power-major
 };
 
 }  // namespace mcrisk::model::detail
