@@ -174,8 +174,18 @@ using Instruction = CompiledExpression::Instruction;
 // NaN in, NaN out: a NaN from log(-1) or 0/0 must not be hidden by a max(…, 0).
 // (The comparisons alone would return one operand or the other depending on
 // the side the NaN is on.)
-inline double nan_propagating_min(double a, double b) { return (a < b || std::isnan(a)) ? a : b; }
-inline double nan_propagating_max(double a, double b) { return (a > b || std::isnan(a)) ? a : b; }
+// (a < b || isnan(a)) ? a : b, written as two selects with no || so that GCC
+// if-converts the loops over lanes and vectorises them: with the || it kept
+// clamp() scalar, about a third of R1's expression time. The same value in
+// every case (a NaN: a; b NaN: b; a == b: b, so -0 and +0 as before).
+inline double nan_propagating_min(double a, double b) {
+  const double smaller = a < b ? a : b;
+  return std::isnan(a) ? a : smaller;
+}
+inline double nan_propagating_max(double a, double b) {
+  const double larger = a > b ? a : b;
+  return std::isnan(a) ? a : larger;
+}
 
 // Each helper is one flat loop over the lanes; __restrict tells the compiler
 // that distinct stack slots never overlap, so it needs no runtime alias check.
