@@ -173,35 +173,46 @@ void TrialBlock::apply_events() {
   }
 }
 
+namespace {
+
+// sum[i] += ((c * f[0][i]) * f[1][i]) * ... * f[N-1][i] over the lanes: one pass,
+// the factors' order and so the bits fixed, N known to the compiler so that the
+// loop vectorises with every factor's pointer in a register.
+template <std::size_t N>
+[[gnu::always_inline]] inline void add_product(std::size_t n, double c, const double* const* factors, double* __restrict sum) {
+  const double* __restrict f[N > 0 ? N : 1];
+  for (std::size_t k = 0; k < N; ++k) f[k] = factors[k];
+  for (std::size_t i = 0; i < n; ++i) {
+    double product = c;
+    for (std::size_t k = 0; k < N; ++k) product *= f[k][i];
+    sum[i] += product;
+  }
+}
+
+}  // namespace
+
 // Each lane adds ((coefficient * f0) * f1) * ... to its sum, in that order. Terms
-// of up to three factors (nearly all of them) go in one pass over the lanes; longer
-// ones build the product in term_ first. Either way the same operations in the
-// same order, so the same bits.
+// of up to six factors (R1's have up to five) go in one pass over the lanes;
+// longer ones build the product in term_ first. Either way the same operations in
+// the same order, so the same bits.
 MCRISK_VECTOR_CLONES
 void TrialBlock::sum_terms(const std::vector<ProductTerm>& terms, std::vector<double>& into) {
+  const double* factors[6];
   for (const ProductTerm& term : terms) {
     double* sum = into.data() + index(term.option, term.year, 0);
     const double c = term.coefficient;
     const auto factor = [&](std::uint32_t f) -> const double* { return column_pointers_[plan_.factor_columns[term.first_factor + f]]; };
+    if (term.factor_count <= 6) {
+      for (std::uint32_t f = 0; f < term.factor_count; ++f) factors[f] = factor(f);
+    }
     switch (term.factor_count) {
-      case 0:
-        for (std::size_t i = 0; i < n_; ++i) sum[i] += c;
-        break;
-      case 1: {
-        const double* f0 = factor(0);
-        for (std::size_t i = 0; i < n_; ++i) sum[i] += c * f0[i];
-        break;
-      }
-      case 2: {
-        const double *f0 = factor(0), *f1 = factor(1);
-        for (std::size_t i = 0; i < n_; ++i) sum[i] += c * f0[i] * f1[i];
-        break;
-      }
-      case 3: {
-        const double *f0 = factor(0), *f1 = factor(1), *f2 = factor(2);
-        for (std::size_t i = 0; i < n_; ++i) sum[i] += c * f0[i] * f1[i] * f2[i];
-        break;
-      }
+      case 0: add_product<0>(n_, c, factors, sum); break;
+      case 1: add_product<1>(n_, c, factors, sum); break;
+      case 2: add_product<2>(n_, c, factors, sum); break;
+      case 3: add_product<3>(n_, c, factors, sum); break;
+      case 4: add_product<4>(n_, c, factors, sum); break;
+      case 5: add_product<5>(n_, c, factors, sum); break;
+      case 6: add_product<6>(n_, c, factors, sum); break;
       default: {
         std::fill(term_.begin(), term_.begin() + std::ptrdiff_t(n_), c);
         for (std::uint32_t f = 0; f < term.factor_count; ++f) {
