@@ -205,8 +205,10 @@ MCRISK_VECTOR_CLONES
 void standard_normal_quantile_block(const double* u, double* z, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) z[i] = central_normal_quantile(u[i] - 0.5);  // every lane, needed or not
   constexpr std::size_t kChunk = 256;
-  std::array<std::uint16_t, kChunk> outside{};  // offsets from the chunk's start
-  std::array<double, kChunk> tail{}, lower{};
+  // Not zeroed: every element read is written first (zeroing them, 4.6 KiB a call,
+  // was a fifth of this function's time in a streaming R1 run).
+  std::array<std::uint16_t, kChunk> outside;  // offsets from the chunk's start
+  std::array<double, kChunk> tail, lower;
   for (std::size_t start = 0; start < n; start += kChunk) {
     const std::size_t stop = std::min(n, start + kChunk);
     std::size_t count = 0;
