@@ -6,6 +6,7 @@
 #include "mcrisk/statistics/exact_sum.h"
 #include "mcrisk/statistics/output_accumulator.h"
 #include "mcrisk/statistics/quantile_sketch.h"
+#include "mcrisk/util/byte_codec.h"
 #include "mcrisk/util/huge_pages.h"
 
 #include <gtest/gtest.h>
@@ -214,6 +215,62 @@ TEST(QuantileSketch, MovingMergeEqualsCopyingMergeAndEmptiesTheSource) {
   moved.add(1e300);
   EXPECT_EQ(parts[0].order_statistic(1).value, 2.0);
   EXPECT_EQ(moved.max(), 1e300);
+}
+
+// Counters are 32 bits until a sketch holds more than 2^32 - 1 values, then
+// 64 bits (widened once). Counts past 2^32 in one bucket, through add_bucket,
+// merges of every width pairing, a moving merge, a copy and save/load, must be
+// the exact integers, and queries must read them at either width.
+TEST(QuantileSketch, CountsBeyondThirtyTwoBitsAreExactAtEveryWidth) {
+  constexpr std::uint64_t kBig = 3'000'000'000;  // two of them overflow 32 bits
+  QuantileSketch narrow;
+  for (double x : {1.0, 2.0, 3.0}) narrow.add(x);
+  QuantileSketch wide;
+  const std::int64_t key_of_two = [] {
+    QuantileSketch probe;
+    probe.add(2.0);
+    return probe.nonzero_buckets().front().first;
+  }();
+  wide.add_bucket(key_of_two, kBig);
+  wide.add_bucket(key_of_two, kBig);  // 6e9 in one bucket: the sketch widens first
+  wide.add(-5.0);
+  ASSERT_EQ(wide.count(), 2 * kBig + 1);
+  const auto wide_buckets = wide.nonzero_buckets();
+  ASSERT_EQ(wide_buckets.size(), 2u);
+  EXPECT_EQ(wide_buckets[1], std::make_pair(key_of_two, 2 * kBig));
+  EXPECT_EQ(wide.order_statistic(2).bucket_count, 2 * kBig);
+  EXPECT_EQ(wide.min(), -5.0);
+
+  // Narrow into wide, wide into narrow, and a moving merge into an empty sketch.
+  QuantileSketch into_wide(wide), into_narrow(narrow), taken;
+  into_wide.merge(narrow);
+  into_narrow.merge(wide);
+  EXPECT_EQ(into_wide.nonzero_buckets(), into_narrow.nonzero_buckets());
+  EXPECT_EQ(into_wide.count(), 2 * kBig + 4);
+  QuantileSketch spent(into_wide);
+  taken.merge(std::move(spent));
+  EXPECT_EQ(taken.nonzero_buckets(), into_wide.nonzero_buckets());
+  const auto merged = taken.nonzero_buckets();
+  const auto at_two = std::find_if(merged.begin(), merged.end(), [&](const auto& bucket) { return bucket.first == key_of_two; });
+  ASSERT_NE(at_two, merged.end());
+  EXPECT_EQ(at_two->second, 2 * kBig + 1);
+  // The values just below 2^32 stay narrow and exact; one more widens.
+  QuantileSketch edge;
+  edge.add_bucket(key_of_two, std::numeric_limits<std::uint32_t>::max() - 1);
+  edge.add(2.0);
+  ASSERT_EQ(edge.nonzero_buckets().size(), 1u);
+  EXPECT_EQ(edge.nonzero_buckets()[0].second, std::uint64_t{std::numeric_limits<std::uint32_t>::max()});
+  edge.add(2.0);
+  ASSERT_EQ(edge.nonzero_buckets().size(), 1u) << "a 32-bit counter wrapped";
+  EXPECT_EQ(edge.nonzero_buckets()[0].second, std::uint64_t{std::numeric_limits<std::uint32_t>::max()} + 1);
+
+  mcrisk::util::ByteWriter out;
+  taken.save(out);
+  QuantileSketch loaded;
+  mcrisk::util::ByteReader in(out.bytes(), "sketch");
+  loaded.load(in);
+  EXPECT_EQ(loaded.nonzero_buckets(), taken.nonzero_buckets());
+  EXPECT_EQ(loaded.count(), taken.count());
 }
 
 // Sketches filled by one thread share a PageArena of huge-page slabs. A moving merge

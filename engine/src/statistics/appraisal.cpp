@@ -286,7 +286,8 @@ MemoryEstimate estimate_memory(const model::Model& model, const simulation::Eval
   // Streaming: about 40 binades in use per sketch (32 KiB each at 12 bits), one set
   // per thread plus the merged one, and the stored first trials for the ranking.
   const double sketches = options * (4 + years) + options * (options - 1) / 2;
-  // Up to 40 binades in use, the page table, and the values waiting to be counted.
+  // Up to 40 binades in use (64-bit counters: a bound; a sketch's counters stay 32-bit until it holds
+  // 2^32 values), the page table, and the values waiting to be counted.
   const double sketch_bytes = 40.0 * 8.0 * double(std::size_t{1} << request.streaming.precision_bits) + 32768.0 +
                               8.0 * double(OutputAccumulator::kSketchBatch);
   const double first = std::min(trials, double(request.streaming.ranking_trials)) * 8 * (components + options) * 3;

@@ -42,23 +42,57 @@ QuantileSketch& QuantileSketch::operator=(const QuantileSketch& other) {
 QuantileSketch::~QuantileSketch() = default;
 
 namespace {
-constexpr std::size_t kOwnSlabBytes = std::size_t{1} << 20;  // 32 pages of the default precision, on 4 KiB pages
+constexpr std::size_t kOwnSlabBytes = std::size_t{1} << 20;  // 64 pages of the default precision, on 4 KiB pages
 }  // namespace
 
-std::uint64_t* QuantileSketch::allocate_page(std::size_t slot) {
+void* QuantileSketch::allocate_page(std::size_t slot) {
   if (!arena_) arena_ = std::make_shared<util::PageArena>(kOwnSlabBytes);
   if (std::find(held_.begin(), held_.end(), arena_) == held_.end()) held_.push_back(arena_);
-  pages_[slot] = static_cast<std::uint64_t*>(arena_->allocate((offset_mask_ + 1) * sizeof(std::uint64_t)));  // zero counts
+  pages_[slot] = arena_->allocate(page_bytes());  // zero counts
   return pages_[slot];
 }
 
+void QuantileSketch::widen() {
+  if (wide_) return;
+  if (!arena_) arena_ = std::make_shared<util::PageArena>(kOwnSlabBytes);
+  if (std::find(held_.begin(), held_.end(), arena_) == held_.end()) held_.push_back(arena_);
+  for (void*& page : pages_) {
+    if (page == nullptr) continue;
+    const auto* narrow = static_cast<const std::uint32_t*>(page);
+    auto* wide = static_cast<std::uint64_t*>(arena_->allocate((offset_mask_ + 1) * sizeof(std::uint64_t)));
+    std::copy(narrow, narrow + offset_mask_ + 1, wide);
+    page = wide;
+  }
+  wide_ = true;
+}
+
+namespace {
+
+// into[i] += from[i] over one page, for each pair of counter widths.
+template <typename Into, typename From>
+void add_page(void* into, const void* from, std::size_t size) {
+  Into* to = static_cast<Into*>(into);
+  const From* counts = static_cast<const From*>(from);
+  for (std::size_t i = 0; i < size; ++i) to[i] = Into(to[i] + counts[i]);
+}
+
+}  // namespace
+
 void QuantileSketch::merge(const QuantileSketch& other) {
   if (other.precision_bits_ != precision_bits_) throw std::invalid_argument("merging quantile sketches of different precision");
+  if (!wide_ && (other.wide_ || other.count_ > kNarrowLimit - count_)) widen();
+  const std::size_t size = offset_mask_ + 1;
   for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
-    const std::uint64_t* from = other.pages_[slot];
+    const void* from = other.pages_[slot];
     if (from == nullptr) continue;
-    std::uint64_t* into = pages_[slot] ? pages_[slot] : allocate_page(slot);
-    for (std::size_t i = 0; i <= offset_mask_; ++i) into[i] += from[i];
+    void* into = pages_[slot] ? pages_[slot] : allocate_page(slot);
+    if (!wide_) {
+      add_page<std::uint32_t, std::uint32_t>(into, from, size);  // both narrow, and the sum of counts fits
+    } else if (other.wide_) {
+      add_page<std::uint64_t, std::uint64_t>(into, from, size);
+    } else {
+      add_page<std::uint64_t, std::uint32_t>(into, from, size);
+    }
   }
   page_counts_valid_ = false;
   count_ += other.count_;
@@ -74,11 +108,12 @@ void QuantileSketch::merge(QuantileSketch&& other) {
   // (new pages from its own arena) instead: taking pages would keep the other's whole
   // arena alive (a thread's 42 sketches and its pending buffers), once per merge, and a
   // run merged round after round (--precision, resumed runs) would grow without bound.
-  const bool take_over = std::all_of(pages_.begin(), pages_.end(), [](const std::uint64_t* page) { return page == nullptr; });
+  const bool take_over = std::all_of(pages_.begin(), pages_.end(), [](const void* page) { return page == nullptr; });
   if (!take_over) {
     merge(std::as_const(other));
   } else {
     pages_.swap(other.pages_);  // both tables have kPageSlots slots; the other's is left all empty
+    wide_ = other.wide_;        // this sketch held no counts: it takes the other's counters as they are
     held_.insert(held_.end(), std::make_move_iterator(other.held_.begin()), std::make_move_iterator(other.held_.end()));
     page_counts_valid_ = false;
     count_ += other.count_;
@@ -90,6 +125,7 @@ void QuantileSketch::merge(QuantileSketch&& other) {
   other.held_.clear();
   other.page_counts_valid_ = false;
   other.count_ = 0;
+  other.wide_ = false;
   other.min_ = std::numeric_limits<double>::infinity();
   other.max_ = -std::numeric_limits<double>::infinity();
 }
@@ -98,8 +134,8 @@ double QuantileSketch::relative_error_bound() const { return std::ldexp(1.0, -pr
 
 std::size_t QuantileSketch::bytes() const {
   std::size_t pages = 0;
-  for (const std::uint64_t* page : pages_) pages += page ? 1 : 0;
-  return pages * (offset_mask_ + 1) * sizeof(std::uint64_t) + pages_.size() * sizeof(pages_[0]);
+  for (const void* page : pages_) pages += page ? 1 : 0;
+  return pages * page_bytes() + pages_.size() * sizeof(pages_[0]);
 }
 
 void QuantileSketch::bucket_bounds(std::int64_t key, double& low, double& high) const {
@@ -121,10 +157,10 @@ void QuantileSketch::bucket_bounds(std::int64_t key, double& low, double& high) 
 void QuantileSketch::refresh_page_counts() const {
   if (page_counts_valid_) return;
   for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
-    const std::uint64_t* page = pages_[slot];
+    const void* page = pages_[slot];
     std::uint64_t total = 0;
     if (page != nullptr)
-      for (std::size_t i = 0; i <= offset_mask_; ++i) total += page[i];
+      for (std::size_t i = 0; i <= offset_mask_; ++i) total += count_at(page, i);
     page_counts_[slot] = total;
   }
   page_counts_valid_ = true;
@@ -135,14 +171,14 @@ void QuantileSketch::walk_smallest(std::uint64_t k, bool only_last, Visit visit)
   if (only_last) refresh_page_counts();
   std::uint64_t covered = 0;
   for (std::size_t slot = 0; slot < pages_.size() && covered < k; ++slot) {
-    const std::uint64_t* page = pages_[slot];
+    const void* page = pages_[slot];
     if (page == nullptr) continue;
     if (only_last && covered + page_counts_[slot] < k) {
       covered += page_counts_[slot];  // the k-th value is on a later page
       continue;
     }
     for (std::size_t offset = 0; offset <= offset_mask_ && covered < k; ++offset) {
-      const std::uint64_t in_bucket = page[offset];
+      const std::uint64_t in_bucket = count_at(page, offset);
       if (in_bucket == 0) continue;
       const std::int64_t key = (std::int64_t(slot) - kPageSlots / 2) * (std::int64_t{1} << precision_bits_) + std::int64_t(offset);
       double low = 0, high = 0;
@@ -194,11 +230,12 @@ double QuantileSketch::squared_deviation_of_smallest(std::uint64_t k, double cen
 std::vector<std::pair<std::int64_t, std::uint64_t>> QuantileSketch::nonzero_buckets() const {
   std::vector<std::pair<std::int64_t, std::uint64_t>> buckets;
   for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
-    const std::uint64_t* page = pages_[slot];
+    const void* page = pages_[slot];
     if (page == nullptr) continue;
     for (std::size_t offset = 0; offset <= offset_mask_; ++offset) {
-      if (page[offset] == 0) continue;
-      buckets.emplace_back((std::int64_t(slot) - kPageSlots / 2) * (std::int64_t{1} << precision_bits_) + std::int64_t(offset), page[offset]);
+      const std::uint64_t in_bucket = count_at(page, offset);
+      if (in_bucket == 0) continue;
+      buckets.emplace_back((std::int64_t(slot) - kPageSlots / 2) * (std::int64_t{1} << precision_bits_) + std::int64_t(offset), in_bucket);
     }
   }
   return buckets;
@@ -207,8 +244,14 @@ std::vector<std::pair<std::int64_t, std::uint64_t>> QuantileSketch::nonzero_buck
 void QuantileSketch::add_bucket(std::int64_t key, std::uint64_t count) {
   const std::size_t slot = page_slot(key);
   if (slot >= pages_.size()) throw std::out_of_range("quantile sketch bucket key out of range");
-  std::uint64_t* page = pages_[slot] ? pages_[slot] : allocate_page(slot);
-  page[std::size_t(key) & offset_mask_] += count;
+  if (!wide_ && count > kNarrowLimit - count_) widen();
+  void* page = pages_[slot] ? pages_[slot] : allocate_page(slot);
+  const std::size_t offset = std::size_t(key) & offset_mask_;
+  if (wide_) {
+    static_cast<std::uint64_t*>(page)[offset] += count;
+  } else {
+    static_cast<std::uint32_t*>(page)[offset] += std::uint32_t(count);  // fits: count_ + count <= kNarrowLimit
+  }
   page_counts_valid_ = false;
   count_ += count;
   double low = 0, high = 0;
