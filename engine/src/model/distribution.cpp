@@ -661,7 +661,15 @@ void Distribution::quantile_block(const double* u, double* x, std::size_t n) con
 MCRISK_VECTOR_CLONES
 void Distribution::from_normal_score_block(const double* z, double* x, std::size_t n) const {
   if (beta_table_) {
-    tabulated_from_normal_score_block(z, x, n);
+    // The scores are copied a chunk at a time first: the block form reads them after writing x,
+    // and a caller may pass z == x (in place), as the other families allow.
+    constexpr std::size_t kChunk = 256;
+    alignas(64) double scores[kChunk];
+    for (std::size_t begin = 0; begin < n; begin += kChunk) {
+      const std::size_t m = std::min(kChunk, n - begin);
+      std::copy(z + begin, z + begin + m, scores);
+      tabulated_from_normal_score_block(scores, x + begin, m);
+    }
     return;
   }
   switch (family_) {

@@ -58,9 +58,9 @@ class Distribution {
   //! quantile(Phi(z)), computed without the round trip where the family allows
   //! (normal, lognormal, and PERT and beta through their table).
   double from_normal_score(double z) const;
-  //! quantile() over a block: x[i] = quantile(u[i]).
+  //! quantile() over a block: x[i] = quantile(u[i]); u and x must not overlap.
   void quantile_block(const double* u, double* x, std::size_t n) const;
-  //! from_normal_score() over a block.
+  //! from_normal_score() over a block; z may be x itself (in place), not otherwise overlap it.
   void from_normal_score_block(const double* z, double* x, std::size_t n) const;
   //! True for families whose natural input is a normal score (normal, lognormal).
   bool prefers_normal_score() const;
