@@ -273,6 +273,40 @@ TEST(QuantileSketch, CountsBeyondThirtyTwoBitsAreExactAtEveryWidth) {
   EXPECT_EQ(loaded.count(), taken.count());
 }
 
+// A moved-from sketch is an empty sketch again: it counts, merges (copying or
+// moving) and answers queries like a fresh one, and its move target holds
+// everything the source held.
+TEST(QuantileSketch, AMovedFromSketchIsEmptyAndUsable) {
+  const auto sample = samples(5000)[0];
+  QuantileSketch source, reference;
+  for (double x : sample) source.add(x);
+  QuantileSketch target(std::move(source));
+  EXPECT_EQ(target.count(), sample.size());
+  EXPECT_EQ(source.count(), 0u);  // NOLINT(bugprone-use-after-move): the documented state after a move
+  EXPECT_TRUE(source.nonzero_buckets().empty());
+  EXPECT_EQ(source.bytes(), 0u);
+  QuantileSketch assigned;
+  assigned = std::move(target);
+  EXPECT_EQ(assigned.count(), sample.size());
+  // Reuse each moved-from sketch one way: adding, a copying merge, a moving merge.
+  source.add(7.0);
+  source.add(-3.0);
+  reference.add(7.0);
+  reference.add(-3.0);
+  EXPECT_EQ(source.nonzero_buckets(), reference.nonzero_buckets());
+  EXPECT_EQ(source.order_statistic(1).value, -3.0);
+  target.merge(assigned);  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(target.count(), sample.size());
+  EXPECT_EQ(target.nonzero_buckets(), assigned.nonzero_buckets());
+  QuantileSketch spent(target);
+  QuantileSketch moved_into(std::move(spent));
+  spent.merge(std::move(moved_into));  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(spent.count(), sample.size());
+  EXPECT_EQ(spent.nonzero_buckets(), assigned.nonzero_buckets());
+  EXPECT_EQ(spent.min(), assigned.min());
+  EXPECT_EQ(spent.order_statistic(spent.count() / 2).value, assigned.order_statistic(assigned.count() / 2).value);
+}
+
 // Sketches filled by one thread share a PageArena of huge-page slabs. A moving merge
 // takes over pages that live in another sketch's arena: they must stay valid after
 // the source sketch and every other owner of that arena are gone, and counts must be

@@ -39,6 +39,55 @@ QuantileSketch& QuantileSketch::operator=(const QuantileSketch& other) {
   return *this;
 }
 
+QuantileSketch::QuantileSketch(QuantileSketch&& other) noexcept
+    : precision_bits_(other.precision_bits_),
+      shift_(other.shift_),
+      offset_mask_(other.offset_mask_),
+      arena_(std::move(other.arena_)),
+      held_(std::move(other.held_)),
+      pages_(std::move(other.pages_)),
+      wide_(other.wide_),
+      page_counts_(std::move(other.page_counts_)),
+      page_counts_valid_(other.page_counts_valid_),
+      count_(other.count_),
+      min_(other.min_),
+      max_(other.max_) {
+  other.reset_moved_from();
+}
+
+QuantileSketch& QuantileSketch::operator=(QuantileSketch&& other) noexcept {
+  if (this != &other) {
+    precision_bits_ = other.precision_bits_;
+    shift_ = other.shift_;
+    offset_mask_ = other.offset_mask_;
+    arena_ = std::move(other.arena_);
+    held_ = std::move(other.held_);
+    pages_ = std::move(other.pages_);
+    wide_ = other.wide_;
+    page_counts_ = std::move(other.page_counts_);
+    page_counts_valid_ = other.page_counts_valid_;
+    count_ = other.count_;
+    min_ = other.min_;
+    max_ = other.max_;
+    other.reset_moved_from();
+  }
+  return *this;
+}
+
+// No page table is made here (a move must not allocate): pages_ is left empty, and every
+// path that adds counts makes the table first; readers see an empty table as no pages.
+void QuantileSketch::reset_moved_from() {
+  arena_.reset();
+  held_.clear();
+  pages_.clear();
+  wide_ = false;
+  page_counts_.clear();
+  page_counts_valid_ = false;
+  count_ = 0;
+  min_ = std::numeric_limits<double>::infinity();
+  max_ = -std::numeric_limits<double>::infinity();
+}
+
 QuantileSketch::~QuantileSketch() = default;
 
 namespace {
@@ -80,9 +129,10 @@ void add_page(void* into, const void* from, std::size_t size) {
 
 void QuantileSketch::merge(const QuantileSketch& other) {
   if (other.precision_bits_ != precision_bits_) throw std::invalid_argument("merging quantile sketches of different precision");
+  if (pages_.empty()) make_page_table();  // a moved-from sketch
   if (!wide_ && (other.wide_ || other.count_ > kNarrowLimit - count_)) widen();
   const std::size_t size = offset_mask_ + 1;
-  for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
+  for (std::size_t slot = 0; slot < other.pages_.size(); ++slot) {
     const void* from = other.pages_[slot];
     if (from == nullptr) continue;
     void* into = pages_[slot] ? pages_[slot] : allocate_page(slot);
@@ -112,7 +162,7 @@ void QuantileSketch::merge(QuantileSketch&& other) {
   if (!take_over) {
     merge(std::as_const(other));
   } else {
-    pages_.swap(other.pages_);  // both tables have kPageSlots slots; the other's is left all empty
+    pages_.swap(other.pages_);  // kPageSlots slots each, or none (moved from); the other is left with no pages
     wide_ = other.wide_;        // this sketch held no counts: it takes the other's counters as they are
     held_.insert(held_.end(), std::make_move_iterator(other.held_.begin()), std::make_move_iterator(other.held_.end()));
     page_counts_valid_ = false;
@@ -121,7 +171,7 @@ void QuantileSketch::merge(QuantileSketch&& other) {
     max_ = std::max(max_, other.max_);
   }
   // The other is left empty (its pages, if not taken, stay in its arena until the arena goes).
-  std::fill(other.pages_.begin(), other.pages_.end(), nullptr);
+  std::fill(other.pages_.begin(), other.pages_.end(), nullptr);  // (an empty table stays empty)
   other.held_.clear();
   other.page_counts_valid_ = false;
   other.count_ = 0;
@@ -156,6 +206,7 @@ void QuantileSketch::bucket_bounds(std::int64_t key, double& low, double& high) 
 
 void QuantileSketch::refresh_page_counts() const {
   if (page_counts_valid_) return;
+  page_counts_.resize(pages_.size());
   for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
     const void* page = pages_[slot];
     std::uint64_t total = 0;
@@ -242,6 +293,7 @@ std::vector<std::pair<std::int64_t, std::uint64_t>> QuantileSketch::nonzero_buck
 }
 
 void QuantileSketch::add_bucket(std::int64_t key, std::uint64_t count) {
+  if (pages_.empty()) make_page_table();  // a moved-from sketch
   const std::size_t slot = page_slot(key);
   if (slot >= pages_.size()) throw std::out_of_range("quantile sketch bucket key out of range");
   if (!wide_ && count > kNarrowLimit - count_) widen();

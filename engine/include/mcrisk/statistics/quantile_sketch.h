@@ -44,8 +44,10 @@ class QuantileSketch {
   explicit QuantileSketch(int precision_bits = kDefaultPrecisionBits);
   QuantileSketch(const QuantileSketch& other);
   QuantileSketch& operator=(const QuantileSketch& other);
-  QuantileSketch(QuantileSketch&&) noexcept = default;
-  QuantileSketch& operator=(QuantileSketch&&) noexcept = default;
+  //! A move leaves the source an empty sketch of the same precision, usable again (its page table is
+  //! made on its next add or merge).
+  QuantileSketch(QuantileSketch&& other) noexcept;
+  QuantileSketch& operator=(QuantileSketch&& other) noexcept;
   ~QuantileSketch();
 
   //! Counts a finite value (non-finite values are the caller's to reject).
@@ -69,6 +71,7 @@ class QuantileSketch {
   template <typename ValueOf>
   [[gnu::always_inline]] void add_many(std::size_t n, ValueOf value) {
     if (n == 0) return;
+    if (pages_.empty()) [[unlikely]] make_page_table();  // a moved-from sketch
     if (!wide_ && n > kNarrowLimit - count_) widen();
     include_extremes(n, value);
     if (wide_) {
@@ -180,6 +183,10 @@ class QuantileSketch {
   }
   std::size_t page_slot(std::int64_t key) const { return std::size_t((key >> precision_bits_) + kPageSlots / 2); }
   void* allocate_page(std::size_t slot);
+  // The page table of kPageSlots empty slots, for a sketch that has none (moved from).
+  void make_page_table() { pages_.assign(kPageSlots, nullptr); }
+  // Leaves a moved-from sketch empty (no pages, no counts).
+  void reset_moved_from();
   std::size_t page_bytes() const { return (offset_mask_ + 1) * (wide_ ? sizeof(std::uint64_t) : sizeof(std::uint32_t)); }
   // Bucket `offset` of a page of this sketch's counter width.
   std::uint64_t count_at(const void* page, std::size_t offset) const {
