@@ -455,6 +455,15 @@ TEST(DistributionNormalScore, BlockFormsAreBitIdenticalToScalar) {
   }
 }
 
+// The same value as the scalar form: the same bits, or both NaN (NaN payloads may differ).
+void expect_same_value(double block, double scalar, const char* input_name, double input) {
+  if (std::isnan(scalar)) {
+    EXPECT_TRUE(std::isnan(block)) << input_name << " " << input;
+  } else {
+    EXPECT_EQ(block, scalar) << input_name << " " << input;
+  }
+}
+
 // The tabulated PERT and beta read their table for every lane as vectors, with
 // the score moved into the table, and redo the lanes outside it one by one: the
 // table's ends (+-8.5 and their neighbours), scores beyond them, infinities,
@@ -475,22 +484,8 @@ TEST(DistributionNormalScore, BlockFormsMatchScalarAtTheTableEdges) {
       std::vector<double> from_z(z.size()), from_u(u.size());
       c.distribution.from_normal_score_block(z.data(), from_z.data(), z.size());
       c.distribution.quantile_block(u.data(), from_u.data(), u.size());
-      for (std::size_t i = 0; i < z.size(); ++i) {
-        const double scalar = c.distribution.from_normal_score(z[i]);
-        if (std::isnan(scalar)) {
-          EXPECT_TRUE(std::isnan(from_z[i])) << "z " << z[i];
-        } else {
-          EXPECT_EQ(from_z[i], scalar) << "z " << z[i];
-        }
-      }
-      for (std::size_t i = 0; i < u.size(); ++i) {
-        const double scalar = c.distribution.quantile(u[i]);
-        if (std::isnan(scalar)) {
-          EXPECT_TRUE(std::isnan(from_u[i])) << "u " << u[i];
-        } else {
-          EXPECT_EQ(from_u[i], scalar) << "u " << u[i];
-        }
-      }
+      for (std::size_t i = 0; i < z.size(); ++i) expect_same_value(from_z[i], c.distribution.from_normal_score(z[i]), "z", z[i]);
+      for (std::size_t i = 0; i < u.size(); ++i) expect_same_value(from_u[i], c.distribution.quantile(u[i]), "u", u[i]);
     }
   }
 }
@@ -506,12 +501,7 @@ TEST(DistributionNormalScore, BlockFormFromNormalScoreRunsInPlace) {
     std::vector<double> in_place = scores;
     c.distribution.from_normal_score_block(in_place.data(), in_place.data(), in_place.size());
     for (std::size_t i = 0; i < scores.size(); ++i) {
-      const double scalar = c.distribution.from_normal_score(scores[i]);
-      if (std::isnan(scalar)) {
-        EXPECT_TRUE(std::isnan(in_place[i])) << "z " << scores[i];
-      } else {
-        EXPECT_EQ(in_place[i], scalar) << "z " << scores[i];
-      }
+      expect_same_value(in_place[i], c.distribution.from_normal_score(scores[i]), "z", scores[i]);
     }
   }
 }
