@@ -17,6 +17,7 @@
 #include "mcrisk/statistics/run_accumulator.h"
 #include "mcrisk/statistics/run_summary.h"
 
+#include "event_model.h"
 #include "r1_model.h"
 
 namespace {
@@ -149,36 +150,11 @@ TEST(StreamingStatistics, AgreesWithExactStatisticsWithinTheStatedError) {
 // benefit-cost ratio is defined in some trials of a group and not in others.
 // The streaming path splits ties lane by lane and counts whole wins only in
 // groups without a tie; both must agree with the stored-sample path.
-const char* const kTiedEventModel = R"(
-mcrisk: 1
-model:
-  name: ties and costs that are not positive
-  years: ["2010/11", "2011/12", "2012/13", "2013/14"]
-  discount_rate: 0
-sets:
-  slot: [s1, s2]
-drivers:
-  d: {distribution: {type: uniform, min: 0, max: 1}, planned: 0.5}
-events:
-  withdrawal:
-    slots: slot
-    years: ["2011/12", "2012/13", "2013/14"]
-    cost: 1
-savings_items:
-  item: {}
-options:
-  low:
-    events: {withdrawal: {slots: [s1], hazard: 0.03}}
-  high:
-    events: {withdrawal: {slots: [s1], hazard: 0.05}}
-  other_slot:
-    events: {withdrawal: {slots: [s2], hazard: 0.05}}
-  never:
-    events: {withdrawal: {slots: [s2], hazard: 0}}
-)";
-
 TEST(StreamingStatistics, TiesAndUndefinedRatiosAgreeWithExactStatistics) {
-  const model::Model tied = config::load_model_from_text(kTiedEventModel, "tied.yaml");
+  // The shared events model with 'recurring' replaced by 'never', exposed with hazard 0.
+  const std::string text = mcrisk::testing::with(mcrisk::testing::kEventModel, "  recurring:\n    events: {strike: {slots: [s1], hazard: 0.05}}",
+                                                 "  never:\n    events: {withdrawal: {slots: [s2], hazard: 0}}");
+  const model::Model tied = config::load_model_from_text(text, "tied.yaml");
   const simulation::EvaluationPlan plan = simulation::EvaluationPlan::compile(tied);
   const std::size_t n = 20000;
   const auto exact = statistics::summarise_options(tied, plan, simulation::simulate(plan, settings(n, 2)), {});

@@ -42,6 +42,8 @@
 #include "mcrisk/simulation/simulator.h"
 #include "mcrisk/statistics/sample_statistics.h"
 
+#include "event_model.h"
+
 namespace {
 
 using mcrisk::model::Distribution;
@@ -421,49 +423,13 @@ TEST(PipelineAr1Series, CorrelatingTheFirstYearPropagatesThroughTheSeries) {
 }
 
 // ---------------------------------------------------------------------------
-// Bernoulli events, seed 20240503, N = 100000. Four model years; the
-// non-recurring event 'withdrawal' is at risk in the last three. Options have
-// no savings and the event costs 1 per occurrence, so net by year = -(number
-// of occurrences that year). Options 'low' (h = 0.03) and 'high' (h = 0.05)
-// are exposed to the same slot s1; 'other_slot' (h = 0.05) to s2. 'recurring'
-// is exposed to a recurring event 'strike' (h = 0.05, all four years).
-// Frequencies are checked within 4 sqrt(p (1 - p) / N) (0.0028 for p = 0.05).
+// Bernoulli events, seed 20240503, N = 100000, on the events model of
+// tests/support/event_model.h. Frequencies are checked within
+// 4 sqrt(p (1 - p) / N) (0.0028 for p = 0.05).
 // ---------------------------------------------------------------------------
 
-const char* const kEventModel = R"(
-mcrisk: 1
-model:
-  name: event test
-  years: ["2010/11", "2011/12", "2012/13", "2013/14"]
-  discount_rate: 0
-sets:
-  slot: [s1, s2]
-drivers:
-  d: {distribution: {type: uniform, min: 0, max: 1}, planned: 0.5}
-events:
-  withdrawal:
-    slots: slot
-    years: ["2011/12", "2012/13", "2013/14"]
-    cost: 1
-  strike:
-    slots: slot
-    recurs: true
-    cost: 1
-savings_items:
-  item: {}
-options:
-  low:
-    events: {withdrawal: {slots: [s1], hazard: 0.03}}
-  high:
-    events: {withdrawal: {slots: [s1], hazard: 0.05}}
-  other_slot:
-    events: {withdrawal: {slots: [s2], hazard: 0.05}}
-  recurring:
-    events: {strike: {slots: [s1], hazard: 0.05}}
-)";
-
 const PipelineRun& event_run() {
-  static const PipelineRun run = run_model(kEventModel, "events.yaml", 20240503, kTrials);
+  static const PipelineRun run = run_model(mcrisk::testing::kEventModel, "events.yaml", 20240503, kTrials);
   return run;
 }
 

@@ -547,41 +547,15 @@ double Distribution::tabulated_from_normal_score(double z) const {
   return tabulated_quantile(standard_normal_cdf(z));  // |z| > 8.5, +-inf or NaN
 }
 
-// tabulated_from_normal_score() of every lane, z and x distinct: the table and
-// the scaling over every lane as vectors (the table read at the score moved
-// into it), then the lanes outside the table redone one by one. Always inlined
-// so that the vector clones of its callers vectorise it.
-namespace {
-
-// BetaQuantileTable::at_normal_score() then scale_unit_beta() of every lane, with
-// z first moved into the table (NaN to its low end): the same bits where the
-// table covers z, a value to be replaced where not. No branch, so it vectorises
-// (the coefficients by gathers).
-[[gnu::always_inline]] inline void scaled_table_at_clamped_scores(const double* __restrict by_power, double low, double high,
-                                                                  const double* __restrict z, double* __restrict x, std::size_t n) {
-  using Table = detail::BetaQuantileTable;
-  const double* c0 = by_power;
-  const double *c1 = c0 + Table::kCells, *c2 = c1 + Table::kCells, *c3 = c2 + Table::kCells;
-  const double *c4 = c3 + Table::kCells, *c5 = c4 + Table::kCells;
+// tabulated_from_normal_score() of every lane where the table covers the score,
+// as vectors (the table read at the score moved into it; z and x distinct): the
+// caller redoes the lanes outside it. Always inlined so that the vector clones of
+// its callers vectorise it.
+[[gnu::always_inline]] inline void Distribution::table_block(const double* __restrict z, double* __restrict x, std::size_t n) const {
+  const double* coefficients = beta_table_->coefficients();
+  const double low = c_, high = d_;
   for (std::size_t i = 0; i < n; ++i) {
-    double inside = z[i] > -Table::kScoreLimit ? z[i] : -Table::kScoreLimit;
-    inside = inside < Table::kScoreLimit ? inside : Table::kScoreLimit;
-    const double s = (inside + Table::kScoreLimit) * Table::kCellsPerUnit;
-    std::size_t k = static_cast<std::size_t>(s);
-    k = k < Table::kCells ? k : Table::kCells - 1;
-    const double t = s - static_cast<double>(k);
-    const double unit = std::min(std::max(c0[k] + t * (c1[k] + t * (c2[k] + t * (c3[k] + t * (c4[k] + t * c5[k])))), 0.0), 1.0);
-    x[i] = std::min(low + (high - low) * unit, high);
-  }
-}
-
-}  // namespace
-
-[[gnu::always_inline]] inline void Distribution::tabulated_from_normal_score_block(const double* __restrict z, double* __restrict x,
-                                                                                    std::size_t n) const {
-  scaled_table_at_clamped_scores(beta_table_->coefficients_by_power(), c_, d_, z, x, n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!detail::BetaQuantileTable::covers(z[i])) x[i] = tabulated_quantile(standard_normal_cdf(z[i]));
+    x[i] = std::min(low + (high - low) * detail::BetaQuantileTable::at_normal_score(coefficients, z[i]), high);  // scale_unit_beta()
   }
 }
 
@@ -615,7 +589,7 @@ void Distribution::quantile_block(const double* u, double* x, std::size_t n) con
     for (std::size_t begin = 0; begin < n; begin += kChunk) {
       const std::size_t m = std::min(kChunk, n - begin);
       standard_normal_quantile_block(u + begin, z, m);
-      tabulated_from_normal_score_block(z, x + begin, m);
+      table_block(z, x + begin, m);
       // Where the table does not cover the score, tabulated_quantile() of u itself, as in quantile().
       for (std::size_t i = 0; i < m; ++i) {
         if (!detail::BetaQuantileTable::covers(z[i])) x[begin + i] = tabulated_quantile(u[begin + i]);
@@ -668,7 +642,10 @@ void Distribution::from_normal_score_block(const double* z, double* x, std::size
     for (std::size_t begin = 0; begin < n; begin += kChunk) {
       const std::size_t m = std::min(kChunk, n - begin);
       std::copy(z + begin, z + begin + m, scores);
-      tabulated_from_normal_score_block(scores, x + begin, m);
+      table_block(scores, x + begin, m);
+      for (std::size_t i = 0; i < m; ++i) {
+        if (!detail::BetaQuantileTable::covers(scores[i])) x[begin + i] = tabulated_from_normal_score(scores[i]);
+      }
     }
     return;
   }

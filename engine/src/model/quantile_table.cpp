@@ -129,17 +129,13 @@ std::shared_ptr<const BetaQuantileTable> BetaQuantileTable::build(double alpha, 
     const double d0 = h * slope[k], d1 = h * slope[k + 1];
     const double s0 = h * h * curvature[k], s1 = h * h * curvature[k + 1];
     const double delta = p1 - p0;
-    double* c = table->coefficients_.data() + kCoefficients * k;
+    double* c = table->coefficients_.data() + k;  // power-major: coefficient j at c[j * kCells]
     c[0] = p0;
-    c[1] = d0;
-    c[2] = 0.5 * s0;
-    c[3] = 10.0 * delta - 6.0 * d0 - 4.0 * d1 - 0.5 * (3.0 * s0 - s1);
-    c[4] = -15.0 * delta + 8.0 * d0 + 7.0 * d1 + 0.5 * (3.0 * s0 - 2.0 * s1);
-    c[5] = 6.0 * delta - 3.0 * (d0 + d1) - 0.5 * (s0 - s1);
-  }
-  table->by_power_.resize(kCells * kCoefficients);
-  for (std::size_t k = 0; k < kCells; ++k) {
-    for (std::size_t j = 0; j < kCoefficients; ++j) table->by_power_[j * kCells + k] = table->coefficients_[kCoefficients * k + j];
+    c[kCells] = d0;
+    c[2 * kCells] = 0.5 * s0;
+    c[3 * kCells] = 10.0 * delta - 6.0 * d0 - 4.0 * d1 - 0.5 * (3.0 * s0 - s1);
+    c[4 * kCells] = -15.0 * delta + 8.0 * d0 + 7.0 * d1 + 0.5 * (3.0 * s0 - 2.0 * s1);
+    c[5 * kCells] = 6.0 * delta - 3.0 * (d0 + d1) - 0.5 * (s0 - s1);
   }
   return table;
 }

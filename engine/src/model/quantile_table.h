@@ -20,7 +20,7 @@
 //   d2x/dz2 = dx/dz (-z - dx/dz ((alpha-1)/x - (beta-1)/(1-x)))
 // in double precision with Boost.Math, once, when the Distribution is built
 // (about 1 ms; the table is 26 KB, shared by copies of the Distribution). A
-// cell is stored as the six coefficients of its polynomial in
+// cell is the six coefficients of its polynomial in
 // t = (z - z_k) * 32 and evaluated by Horner's rule: a dozen flops, one
 // truncation to find the cell, no search, no libm call.
 //
@@ -96,23 +96,28 @@ class BetaQuantileTable {
   //! True when z is inside the table (false for NaN).
   static bool covers(double z) { return z >= -kScoreLimit && z <= kScoreLimit; }
 
-  //! x(z) = F^-1(Phi(z)) on [0, 1]; requires covers(z).
-  double at_normal_score(double z) const {
-    const double s = (z + kScoreLimit) * kCellsPerUnit;
+  //! x(z) = F^-1(Phi(z)) on [0, 1] where covers(z). Elsewhere z is first moved into the table (NaN to its
+  //! low end) and the value is to be replaced by the caller. No branch: a loop of it vectorises in a
+  //! vector clone of its caller, with one gather per coefficient (the coefficients are kept power-major for
+  //! that: GCC 12 does not vectorise six reads at a stride of six, the cell-major form).
+  double at_normal_score(double z) const { return at_normal_score(coefficients_.data(), z); }
+  //! The same from the table's coefficients(), for block loops (the pointer read once, outside the loop).
+  [[gnu::always_inline]] static double at_normal_score(const double* coefficients, double z) {
+    double inside = z > -kScoreLimit ? z : -kScoreLimit;
+    inside = inside < kScoreLimit ? inside : kScoreLimit;
+    const double s = (inside + kScoreLimit) * kCellsPerUnit;
     std::size_t k = static_cast<std::size_t>(s);
-    if (k >= kCells) k = kCells - 1;  // z = 8.5 exactly: the end of the last cell
+    k = k < kCells ? k : kCells - 1;  // z = 8.5 exactly: the end of the last cell
     const double t = s - static_cast<double>(k);
-    const double* c = coefficients_.data() + kCoefficients * k;
-    const double x = c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * (c[4] + t * c[5]))));
+    // Coefficient j of cell k at [j * kCells + k]: one row per power, each read at k.
+    const double *c0 = coefficients, *c1 = c0 + kCells, *c2 = c1 + kCells, *c3 = c2 + kCells, *c4 = c3 + kCells, *c5 = c4 + kCells;
+    const double x = c0[k] + t * (c1[k] + t * (c2[k] + t * (c3[k] + t * (c4[k] + t * c5[k]))));
     return std::min(std::max(x, 0.0), 1.0);
   }
-  //! The same coefficients power-major: coefficient j of cell k at [j * kCells + k]. Block loops read them by
-  //! cell index, one gather per power (GCC 12 does not vectorise the six strided reads of the cell-major form).
-  const double* coefficients_by_power() const { return by_power_.data(); }
+  const double* coefficients() const { return coefficients_.data(); }
 
  private:
-  std::vector<double> coefficients_;  // kCells * kCoefficients, cell-major (a cell's six in one cache line or two)
-  std::vector<double> by_power_;      // the same, power-major
+  std::vector<double> coefficients_;  // kCells * kCoefficients, power-major: coefficient j of cell k at [j * kCells + k]
 };
 
 }  // namespace mcrisk::model::detail

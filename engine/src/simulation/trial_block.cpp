@@ -16,7 +16,7 @@ TrialBlock::TrialBlock(const EvaluationPlan& plan, std::size_t capacity)
       column_pointers_(plan.column_count),
       scratch_(std::max<std::size_t>(plan.max_scratch_per_lane, 1) * capacity),
       term_(capacity),
-      event_state_(3 * capacity),
+      event_state_(2 * capacity),
       gross_(plan.option_count * plan.year_count * capacity),
       cost_(gross_.size()),
       net_(gross_.size()),
@@ -27,6 +27,18 @@ TrialBlock::TrialBlock(const EvaluationPlan& plan, std::size_t capacity)
       pv_benefits_(total_net_.size()),
       pv_costs_(total_net_.size()) {
   for (std::size_t c = 0; c < plan.column_count; ++c) column_pointers_[c] = columns_.data() + c * capacity;
+  // Each event slot's cost in every lane: its cost column, or a row of its constant made here once.
+  std::size_t constants = 0;
+  for (const EventSlotExposure& exposure : plan.event_exposures) constants += exposure.cost_is_column ? 0 : 1;
+  constant_event_costs_.reserve(constants * capacity);  // no reallocation below: the rows' addresses hold
+  for (const EventSlotExposure& exposure : plan.event_exposures) {
+    if (exposure.cost_is_column) {
+      event_cost_rows_.push_back(column_pointers_[exposure.cost_column]);
+    } else {
+      event_cost_rows_.push_back(constant_event_costs_.data() + constant_event_costs_.size());
+      constant_event_costs_.insert(constant_event_costs_.end(), capacity, exposure.cost_constant);
+    }
+  }
 }
 
 void TrialBlock::evaluate(const sampling::UnitCubeSampler& sampler, std::uint64_t first_trial, std::size_t n) {
@@ -150,16 +162,11 @@ void TrialBlock::apply_events() {
   std::fill(cost_.begin(), cost_.end(), 0.0);
   double* retained = event_state_.data();  // (1 - loss fraction)^(occurrences so far)
   double* occurred = retained + capacity_;  // 1 once a one-off event has happened
-  double* constant_cost = occurred + capacity_;
-  for (const EventSlotExposure& exposure : plan_.event_exposures) {
+  for (std::size_t e = 0; e < plan_.event_exposures.size(); ++e) {
+    const EventSlotExposure& exposure = plan_.event_exposures[e];
+    const double* event_cost = event_cost_rows_[e];
     std::fill(retained, retained + n_, 1.0);
     std::fill(occurred, occurred + n_, 0.0);
-    const double* event_cost = constant_cost;
-    if (exposure.cost_is_column) {
-      event_cost = columns_.data() + exposure.cost_column * capacity_;
-    } else {
-      std::fill(constant_cost, constant_cost + n_, exposure.cost_constant);
-    }
     for (std::size_t t = 0; t < plan_.year_count; ++t) {
       const double* u = uniforms_.data() + (exposure.first_dimension + t) * capacity_;
       double* retention = retention_.data() + index(exposure.option, t, 0);

@@ -52,7 +52,7 @@ QuantileSketch::QuantileSketch(QuantileSketch&& other) noexcept
       count_(other.count_),
       min_(other.min_),
       max_(other.max_) {
-  other.reset_moved_from();
+  other.clear_to_empty();
 }
 
 QuantileSketch& QuantileSketch::operator=(QuantileSketch&& other) noexcept {
@@ -69,16 +69,15 @@ QuantileSketch& QuantileSketch::operator=(QuantileSketch&& other) noexcept {
     count_ = other.count_;
     min_ = other.min_;
     max_ = other.max_;
-    other.reset_moved_from();
+    other.clear_to_empty();
   }
   return *this;
 }
 
 // No page table is made here (a move must not allocate): pages_ is left empty, and every
 // path that adds counts makes the table first; readers see an empty table as no pages.
-void QuantileSketch::reset_moved_from() {
-  arena_.reset();
-  held_.clear();
+void QuantileSketch::clear_to_empty() {
+  held_.clear();  // arena_ stays: a spent sketch's new pages still come from the arena it was given
   pages_.clear();
   wide_ = false;
   page_counts_.clear();
@@ -94,21 +93,24 @@ namespace {
 constexpr std::size_t kOwnSlabBytes = std::size_t{1} << 20;  // 64 pages of the default precision, on 4 KiB pages
 }  // namespace
 
-void* QuantileSketch::allocate_page(std::size_t slot) {
+util::PageArena& QuantileSketch::page_arena() {
   if (!arena_) arena_ = std::make_shared<util::PageArena>(kOwnSlabBytes);
   if (std::find(held_.begin(), held_.end(), arena_) == held_.end()) held_.push_back(arena_);
-  pages_[slot] = arena_->allocate(page_bytes());  // zero counts
+  return *arena_;
+}
+
+void* QuantileSketch::allocate_page(std::size_t slot) {
+  pages_[slot] = page_arena().allocate(page_bytes());  // zero counts
   return pages_[slot];
 }
 
 void QuantileSketch::widen() {
   if (wide_) return;
-  if (!arena_) arena_ = std::make_shared<util::PageArena>(kOwnSlabBytes);
-  if (std::find(held_.begin(), held_.end(), arena_) == held_.end()) held_.push_back(arena_);
+  util::PageArena& arena = page_arena();
   for (void*& page : pages_) {
     if (page == nullptr) continue;
     const auto* narrow = static_cast<const std::uint32_t*>(page);
-    auto* wide = static_cast<std::uint64_t*>(arena_->allocate((offset_mask_ + 1) * sizeof(std::uint64_t)));
+    auto* wide = static_cast<std::uint64_t*>(arena.allocate((offset_mask_ + 1) * sizeof(std::uint64_t)));
     std::copy(narrow, narrow + offset_mask_ + 1, wide);
     page = wide;
   }
@@ -170,14 +172,7 @@ void QuantileSketch::merge(QuantileSketch&& other) {
     min_ = std::min(min_, other.min_);
     max_ = std::max(max_, other.max_);
   }
-  // The other is left empty (its pages, if not taken, stay in its arena until the arena goes).
-  std::fill(other.pages_.begin(), other.pages_.end(), nullptr);  // (an empty table stays empty)
-  other.held_.clear();
-  other.page_counts_valid_ = false;
-  other.count_ = 0;
-  other.wide_ = false;
-  other.min_ = std::numeric_limits<double>::infinity();
-  other.max_ = -std::numeric_limits<double>::infinity();
+  other.clear_to_empty();  // its pages, if not taken, stay in its arena until the arena goes
 }
 
 double QuantileSketch::relative_error_bound() const { return std::ldexp(1.0, -precision_bits_); }

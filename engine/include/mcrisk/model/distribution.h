@@ -80,7 +80,8 @@ class Distribution {
   double scale_unit_beta(double unit) const;
   double tabulated_quantile(double u) const;           // PERT, beta with beta_table_
   double tabulated_from_normal_score(double z) const;  // PERT, beta with beta_table_
-  void tabulated_from_normal_score_block(const double* z, double* x, std::size_t n) const;
+  // The table at every lane's score (moved into the table): tabulated_from_normal_score() where it covers the score.
+  void table_block(const double* z, double* x, std::size_t n) const;
   // Pert and Beta: the tabulated quantile (built once, shared by copies), or
   // null where the shapes are outside the table's tested range (exact Boost).
   std::shared_ptr<const detail::BetaQuantileTable> beta_table_;

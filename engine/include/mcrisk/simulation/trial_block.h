@@ -65,7 +65,9 @@ class TrialBlock {
   std::vector<double> columns_;         // [column][lane]
   std::vector<const double*> column_pointers_;
   std::vector<double> scratch_, term_;
-  std::vector<double> event_state_;  // apply_events(): [retained, occurred, cost][lane]
+  std::vector<double> event_state_;  // apply_events(): [retained, occurred][lane]
+  std::vector<double> constant_event_costs_;   // a row per event slot whose cost is a constant
+  std::vector<const double*> event_cost_rows_;  // [event exposure]: its cost in every lane (a column or a constant row)
   std::vector<double> gross_, cost_, net_, retention_;  // [option][year][lane]
   std::vector<double> total_net_, npv_, npv_green_book_, pv_benefits_, pv_costs_;  // [option][lane]
 };

@@ -185,8 +185,10 @@ class QuantileSketch {
   void* allocate_page(std::size_t slot);
   // The page table of kPageSlots empty slots, for a sketch that has none (moved from).
   void make_page_table() { pages_.assign(kPageSlots, nullptr); }
-  // Leaves a moved-from sketch empty (no pages, no counts).
-  void reset_moved_from();
+  // Leaves this sketch empty, holding no pages (a moved-from or spent sketch; a move has taken arena_ already).
+  void clear_to_empty();
+  // arena_ (made on first use), recorded in held_: where new pages come from.
+  util::PageArena& page_arena();
   std::size_t page_bytes() const { return (offset_mask_ + 1) * (wide_ ? sizeof(std::uint64_t) : sizeof(std::uint32_t)); }
   // Bucket `offset` of a page of this sketch's counter width.
   std::uint64_t count_at(const void* page, std::size_t offset) const {
