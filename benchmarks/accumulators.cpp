@@ -11,6 +11,8 @@
 //   BM_QuantileSketchPercentiles  the reported percentiles with their binomial intervals and ES5
 //   BM_RunAccumulatorAddBlock     everything streaming keeps of one evaluated R1 block of 256 trials
 //                                 (42 sketched outputs, sums, counts, P(best), the stored first trials)
+//   BM_RankSample/spread          average ranks of 2^17 values (one column of the driver ranking, which
+//                                 ranks some 30 in every streaming run); spread as above
 
 #include <benchmark/benchmark.h>
 
@@ -30,6 +32,7 @@
 #include "mcrisk/statistics/output_accumulator.h"
 #include "mcrisk/statistics/quantile_sketch.h"
 #include "mcrisk/statistics/run_accumulator.h"
+#include "mcrisk/statistics/sample_statistics.h"
 
 namespace {
 
@@ -39,11 +42,11 @@ constexpr std::size_t kValues = 1 << 16;
 
 // Values around £500k, log-uniform over `binades` binades, signs mixed when the spread is wide:
 // a fixed stream (Philox) so every run of the benchmark adds the same values.
-std::vector<double> test_values(int binades) {
-  std::vector<double> values(kValues);
+std::vector<double> test_values(int binades, std::size_t count = kValues) {
+  std::vector<double> values(count);
   r123::Philox4x32 philox;
   const r123::Philox4x32::key_type key = {{20261203u, std::uint32_t(binades)}};
-  for (std::size_t i = 0; i < kValues; ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     const auto bits = philox({{std::uint32_t(i), 0, 0, 0}}, key);
     const double u = r123::u01fixedpt<double>(bits.v[0]);
     const double sign = binades > 4 && (bits.v[1] & 1u) ? -1.0 : 1.0;
@@ -134,6 +137,19 @@ void BM_RunAccumulatorAddBlock(benchmark::State& state) {
   state.counters["accumulator_bytes"] = double(accumulator.bytes());
 }
 BENCHMARK(BM_RunAccumulatorAddBlock)->Unit(benchmark::kMicrosecond);
+
+void BM_RankSample(benchmark::State& state) {
+  constexpr std::size_t kRankingTrials = std::size_t{1} << 17;  // StreamingOptions::ranking_trials
+  const std::vector<double> values = test_values(int(state.range(0)), kRankingTrials);
+  std::vector<double> result(values.size());
+  statistics::RankWorkspace workspace;
+  for (auto _ : state) {
+    workspace.ranks(values, result);
+    benchmark::DoNotOptimize(result.data());
+  }
+  set_rate(state, values.size(), "values_per_s");
+}
+BENCHMARK(BM_RankSample)->Arg(1)->Arg(24)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -275,6 +275,36 @@ TEST(StatisticsRanks, RadixRanksMeetTheDefinition) {
   }
 }
 
+// ranks() sorts on a 32-bit window of the keys first and orders the keys equal
+// there by their lower bits: values that differ only in their last mantissa bits,
+// beside values far apart (so the window starts high), in a scrambled order, with
+// ties among them; and a sample within one binade, whose window is all mantissa.
+TEST(StatisticsRanks, ValuesEqualInTheWindowAreOrderedByTheirLowBits) {
+  const auto check_against_definition = [](const std::vector<double>& x) {
+    const std::vector<double> r = ranks(x);
+    ASSERT_EQ(r.size(), x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      double smaller = 0, equal = 0;
+      for (double y : x) {
+        smaller += y < x[i] ? 1 : 0;
+        equal += y == x[i] ? 1 : 0;
+      }
+      ASSERT_EQ(r[i], 1.0 + smaller + (equal - 1.0) / 2.0) << "value " << x[i] << " at " << i;
+    }
+  };
+  std::vector<double> wide = {-3.0, 1e300, -1e-300};
+  for (std::uint64_t k = 0; k < 2000; ++k) {
+    const std::uint64_t step = (k * 2654435761u) % 1500;  // repeats: ties
+    wide.push_back(1.0 + double(step) * 0x1p-52);
+    wide.push_back(-2.0 - double((k * 40503u) % 977) * 0x1p-51);
+  }
+  check_against_definition(wide);
+  std::vector<double> one_binade;
+  for (std::uint64_t k = 0; k < 3000; ++k) one_binade.push_back(1.5 + double((k * 2654435761u) % 4093) * 0x1p-40 + double(k % 7) * 0x1p-52);
+  check_against_definition(one_binade);
+  check_against_definition(std::vector<double>(50, 7.25));  // every key the same: no window at all
+}
+
 TEST(StatisticsSpearman, MonotoneTransformsGiveOneAndMinusOne) {
   std::vector<double> x(20), increasing(20), decreasing(20);
   for (std::size_t i = 0; i < x.size(); ++i) {

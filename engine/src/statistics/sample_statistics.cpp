@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -238,48 +239,95 @@ std::vector<double> ranks(std::span<const double> values) {
   return result;
 }
 
-// The values' order as indices, by an LSD radix sort on monotone integer keys
-// (8-bit digits; a digit every key shares is skipped), then ties given their
-// mean rank, so the result does not depend on how the sort orders equal values.
-// -0 and +0 get the same key, so they tie as they compare. (A comparison sort
-// of (value, index) pairs was a third of a short run's time.)
+// The values' order as indices, then ties given their mean rank, so the result
+// does not depend on how the sort orders equal values. The sort works on
+// monotone integer keys (-0 and +0 get the same key, so they tie as they
+// compare) in two stages:
+//  1. an LSD radix sort on a 32-bit window of the keys, from the highest bit
+//     that differs between them (for a sample within one binade: 32 bits of
+//     mantissa), in 11-bit digits, a digit every key shares skipped: items of
+//     8 bytes (window, index), at most three passes;
+//  2. each run of keys equal in the window (rare for a sample of a continuous
+//     quantity) ordered by the bits below the window and the index, left
+//     alone when already in order (the runs of a discrete sample: equal
+//     values, in index order).
+// The driver ranking ranks some 30 samples of 2^17 trials in every run. Sorting
+// all 64 bits in eight 8-bit passes of 12-byte items cost 5.5% of a
+// 4·10^6-trial R1 run on one thread; and a comparison sort of (value, index)
+// pairs, before that, a third of a short run's time.
 void RankWorkspace::ranks(std::span<const double> values, std::span<double> result) {
   const std::size_t n = values.size();
   if (result.size() != n) throw std::invalid_argument("ranks: the result's size differs from the sample's");
   if (n > 0 && result.data() == values.data()) throw std::invalid_argument("ranks: the result cannot overwrite the sample");
   if (n > std::numeric_limits<std::uint32_t>::max()) throw std::invalid_argument("ranks: more than 2^32 values");
-  for (auto* buffer : {&keys_, &keys_next_}) buffer->resize(n, boost::container::default_init);
-  for (auto* buffer : {&order_, &order_next_}) buffer->resize(n, boost::container::default_init);
+  for (auto* buffer : {&items_, &items_next_}) buffer->resize(n, boost::container::default_init);
   constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
-  std::array<std::array<std::size_t, 256>, 8> counts{};
-  for (std::size_t i = 0; i < n; ++i) {
+  const auto key_of = [&values](std::size_t i) {
     const double canonical = values[i] + 0.0;  // -0 becomes +0
     std::uint64_t bits = 0;
     std::memcpy(&bits, &canonical, sizeof bits);
-    const std::uint64_t key = (bits & kSign) ? ~bits : bits | kSign;
-    keys_[i] = key;
-    order_[i] = std::uint32_t(i);
-    for (std::size_t d = 0; d < 8; ++d) ++counts[d][(key >> (8 * d)) & 0xFF];
+    return (bits & kSign) ? ~bits : bits | kSign;
+  };
+  // Stage 1. The window: 32 bits of the key from its highest bit that is not the same in every key (the
+  // bits above it order nothing), so a sample in one binade is sorted on 32 bits of mantissa, not 20.
+  std::uint64_t all_ones = ~std::uint64_t{0}, any_ones = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t key = key_of(i);
+    items_next_[i] = key;
+    all_ones &= key;
+    any_ones |= key;
   }
-  for (std::size_t d = 0; d < 8; ++d) {
+  const std::uint64_t varying = all_ones ^ any_ones;
+  const int top = varying == 0 ? 0 : 63 - std::countl_zero(varying);
+  const int window = std::max(top - 31, 0);  // the window is key bits [window, window + 32); window <= 32
+  // Digits of the window: [0, 11), [11, 22), [22, 32), as bits of an item.
+  constexpr std::array<unsigned, 3> kShift = {32, 43, 54};
+  constexpr std::uint64_t kDigitMask = 0x7FF;
+  std::array<std::array<std::uint32_t, kDigitMask + 1>, kShift.size()> counts{};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t item = ((items_next_[i] >> window) << 32) | i;
+    items_[i] = item;
+    for (std::size_t d = 0; d < kShift.size(); ++d) ++counts[d][(item >> kShift[d]) & kDigitMask];
+  }
+  for (std::size_t d = 0; d < kShift.size(); ++d) {
     auto& count = counts[d];
-    if (std::any_of(count.begin(), count.end(), [n](std::size_t c) { return c == n; })) continue;  // one digit value: no reordering
-    std::size_t position = 0;
-    for (std::size_t& c : count) position += std::exchange(c, position);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t at = count[(keys_[i] >> (8 * d)) & 0xFF]++;
-      keys_next_[at] = keys_[i];
-      order_next_[at] = order_[i];
-    }
-    keys_.swap(keys_next_);
-    order_.swap(order_next_);
+    if (std::any_of(count.begin(), count.end(), [n](std::uint32_t c) { return c == n; })) continue;  // one digit value: no reordering
+    std::uint32_t position = 0;
+    for (std::uint32_t& c : count) position += std::exchange(c, position);
+    for (std::size_t i = 0; i < n; ++i) items_next_[count[(items_[i] >> kShift[d]) & kDigitMask]++] = items_[i];
+    items_.swap(items_next_);
   }
+  // Stage 2, and the ranks. A value alone in its run has the rank of its position. In a run (keys equal in
+  // the window), an item becomes (the key's bits below the window, index): as an integer, its order is the values' order, equal values by index;
+  // and equal keys are equal values (NaN aside, which equals nothing), so ties are found in the keys, not
+  // by reading the values again in sorted order (a random access each, a third of the time).
+  constexpr std::uint64_t kIndexMask = 0xFFFFFFFF;
+  const auto index_at = [this](std::size_t k) { return std::size_t(items_[k] & kIndexMask); };
   for (std::size_t i = 0; i < n;) {
-    std::size_t j = i;
-    while (j + 1 < n && values[order_[j + 1]] == values[order_[i]]) ++j;
-    const double average = (double(i) + double(j)) / 2.0 + 1.0;
-    for (std::size_t k = i; k <= j; ++k) result[order_[k]] = average;
-    i = j + 1;
+    const std::uint64_t high = items_[i] & ~kIndexMask;
+    std::size_t j = i + 1;
+    while (j < n && (items_[j] & ~kIndexMask) == high) ++j;
+    if (j - i == 1) {
+      result[index_at(i)] = double(i) + 1.0;
+      i = j;
+      continue;
+    }
+    for (std::size_t k = i; k < j; ++k) {
+      const std::uint64_t below = window == 0 ? 0 : key_of(index_at(k)) << (64 - window);  // window <= 32: they fit
+      items_[k] = below | index_at(k);
+    }
+    const auto first = items_.begin() + std::ptrdiff_t(i), last = items_.begin() + std::ptrdiff_t(j);
+    if (!std::is_sorted(first, last)) std::sort(first, last);
+    for (std::size_t a = i; a < j;) {
+      std::size_t b = a;  // [a, b] equal values
+      if (!std::isnan(values[index_at(a)])) {
+        while (b + 1 < j && (items_[b + 1] >> 32) == (items_[a] >> 32)) ++b;
+      }
+      const double average = (double(a) + double(b)) / 2.0 + 1.0;
+      for (std::size_t k = a; k <= b; ++k) result[index_at(k)] = average;
+      a = b + 1;
+    }
+    i = j;
   }
 }
 

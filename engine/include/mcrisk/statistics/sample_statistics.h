@@ -131,8 +131,8 @@ class RankWorkspace {
   void ranks(std::span<const double> values, std::span<double> result);
 
  private:
-  boost::container::vector<std::uint64_t> keys_, keys_next_;
-  boost::container::vector<std::uint32_t> order_, order_next_;
+  // (high 32 bits of the value's sort key, index), then (low 32 bits, index) within runs: see ranks().
+  boost::container::vector<std::uint64_t> items_, items_next_;
 };
 
 //! Spearman's rank correlation (Pearson correlation of average ranks); 0 if either is constant.
