@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ios>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -532,6 +533,25 @@ TEST(StandardNormalQuantile, BlockFormIsBitIdenticalToScalarInEveryRegion) {
       }
     }
   }
+}
+
+// The tails' logarithm runs as vectors (detail::log_of_normal in the block
+// function's AVX2 or AVX-512 clone, scalar in the scalar function): tail
+// uniforms only, log-spaced down to 1e-300, with mantissas near powers of two
+// (fdlibm's short series) and their mirror images 1 - u, must give the same bits.
+TEST(StandardNormalQuantile, BlockFormIsBitIdenticalToScalarAcrossTheTails) {
+  std::vector<double> u;
+  for (int k = 0; k < 6000; ++k) u.push_back(0.075 * std::pow(10.0, -298.0 * k / 6000.0));
+  for (int e = 4; e < 1000; e += 7) {
+    for (double m : {1.0, 1.0 + 0x1p-52, 1.0 + 0x1p-25, 1.0 + 0x1p-21, 1.0 + 0x1p-19, 2.0 - 0x1p-52, 2.0 - 0x1p-22})
+      u.push_back(std::ldexp(m, -e));
+  }
+  const std::size_t lower = u.size();
+  for (std::size_t i = 0; i < lower; ++i)
+    if (u[i] > 1e-16) u.push_back(1.0 - u[i]);
+  std::vector<double> z(u.size());
+  mcrisk::model::standard_normal_quantile_block(u.data(), z.data(), u.size());
+  for (std::size_t i = 0; i < u.size(); ++i) ASSERT_EQ(z[i], standard_normal_quantile(u[i])) << std::hexfloat << "u " << u[i] << " at " << i;
 }
 
 // ---------------------------------------------------------------------------
