@@ -321,6 +321,29 @@ TEST(StatisticsSpearman, MonotoneTransformsGiveOneAndMinusOne) {
   EXPECT_NEAR(spearman(sorted, sorted_reversed), -1.0, kTight);
 }
 
+// pearson_of_ranks sums in lanes up to 2^18 ranks: exact for average ranks (multiples of 1/2,
+// partial sums below 2^51), so the same bits as summing in index order; with ties, and a length
+// that leaves a remainder after the lanes.
+TEST(StatisticsSpearman, RanksSummedInLanesGiveTheSequentialSumsBits) {
+  for (std::size_t n : {std::size_t{7}, std::size_t{1000}, (std::size_t{1} << 17) + 5, std::size_t{1} << 18}) {
+    std::vector<double> x(n), y(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      x[i] = double((i * 2654435761u) % 1000003);
+      y[i] = double((i * 40503u) % 997) + 0.001 * x[i];  // ties in y's integer part only
+      if (i % 5 == 0) y[i] = 3.0;                        // and many exact ties
+    }
+    const std::vector<double> rx = ranks(x), ry = ranks(y);
+    const double mean = (double(n) + 1.0) / 2.0;
+    double sxy = 0, sxx = 0, syy = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      sxy += (rx[i] - mean) * (ry[i] - mean);
+      sxx += (rx[i] - mean) * (rx[i] - mean);
+      syy += (ry[i] - mean) * (ry[i] - mean);
+    }
+    EXPECT_EQ(pearson_of_ranks(rx, ry), sxy / std::sqrt(sxx * syy)) << "n " << n;
+  }
+}
+
 TEST(StatisticsSpearman, KnownValueWithTies) {
   // ranks x = 1..4 (mean 2.5), ranks y = 1.5 1.5 3.5 3.5: sxy = 4, sxx = 5, syy = 4.
   const std::vector<double> x = {1, 2, 3, 4}, y = {10, 10, 20, 20};

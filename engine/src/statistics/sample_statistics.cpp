@@ -1,5 +1,7 @@
 #include "mcrisk/statistics/sample_statistics.h"
 
+#include "mcrisk/util/vector_clones.h"
+
 #include <boost/math/distributions/binomial.hpp>
 #include <boost/math/distributions/students_t.hpp>
 
@@ -337,12 +339,46 @@ double spearman(std::span<const double> x, std::span<const double> y) {
   return pearson_of_ranks(ranks(x), ranks(y));
 }
 
+// Average ranks are multiples of 1/2, and so is their mean (n+1)/2: every term
+// of the three sums is a multiple of 1/4, and no partial sum, in any order,
+// exceeds sum (r - mean)^2 <= n^3/12 in magnitude. Up to n = 2^18 that is below
+// 2^51, where a double holds every multiple of 1/4: each addition is exact, so
+// the sums (and the result) are the same in any order, and the loop runs in
+// eight lanes instead of three chains of dependent additions (the driver
+// ranking correlates some 100 pairs of 2^17 ranks in every run). Beyond 2^18
+// the sums are taken in index order, as before. (Given values that are not
+// average ranks, the result is still their Pearson correlation, summed in lanes.)
+MCRISK_VECTOR_CLONES
 double pearson_of_ranks(std::span<const double> rx, std::span<const double> ry) {
   if (rx.size() != ry.size()) throw std::invalid_argument("pearson_of_ranks needs rank vectors of equal length");
   if (rx.size() < 2) return 0.0;
-  const double mean = (double(rx.size()) + 1.0) / 2.0;  // the mean of average ranks is always (n+1)/2
+  const std::size_t n = rx.size();
+  const double mean = (double(n) + 1.0) / 2.0;  // the mean of average ranks is always (n+1)/2
   double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < rx.size(); ++i) {
+  std::size_t i = 0;
+  constexpr std::size_t kExactLimit = std::size_t{1} << 18;
+  if (n <= kExactLimit) {
+    using Lanes = double __attribute__((vector_size(4 * sizeof(double))));
+    Lanes xy[2] = {}, xx[2] = {}, yy[2] = {};
+    const double* x = rx.data();
+    const double* y = ry.data();
+    for (; i + 8 <= n; i += 8) {
+      for (std::size_t v = 0; v < 2; ++v) {
+        const std::size_t at = i + 4 * v;
+        const Lanes dx = Lanes{x[at], x[at + 1], x[at + 2], x[at + 3]} - mean;
+        const Lanes dy = Lanes{y[at], y[at + 1], y[at + 2], y[at + 3]} - mean;
+        xy[v] += dx * dy;
+        xx[v] += dx * dx;
+        yy[v] += dy * dy;
+      }
+    }
+    for (std::size_t lane = 0; lane < 4; ++lane) {
+      sxy += xy[0][lane] + xy[1][lane];
+      sxx += xx[0][lane] + xx[1][lane];
+      syy += yy[0][lane] + yy[1][lane];
+    }
+  }
+  for (; i < n; ++i) {
     sxy += (rx[i] - mean) * (ry[i] - mean);
     sxx += (rx[i] - mean) * (rx[i] - mean);
     syy += (ry[i] - mean) * (ry[i] - mean);
