@@ -12,6 +12,7 @@
 #include "mcrisk/model/expression.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "mcrisk/util/vector_clones.h"
 
@@ -188,10 +190,17 @@ inline double nan_propagating_max(double a, double b) {
 }
 
 // Each helper is one flat loop over the lanes; __restrict tells the compiler
-// that distinct stack slots never overlap, so it needs no runtime alias check.
+// that the arrays never overlap, so it needs no runtime alias check (which an
+// operation in place, an array against itself, would fail, leaving the loop
+// scalar): an operation in place and one into another array are separate helpers.
 template <typename Operation>
 void apply_unary(double* __restrict values, std::size_t n, Operation operation) {
   for (std::size_t lane = 0; lane < n; ++lane) values[lane] = operation(values[lane]);
+}
+
+template <typename Operation>
+void apply_unary(const double* __restrict in, double* __restrict out, std::size_t n, Operation operation) {
+  for (std::size_t lane = 0; lane < n; ++lane) out[lane] = operation(in[lane]);
 }
 
 template <typename Operation>
@@ -200,36 +209,144 @@ void apply_binary(double* __restrict left, const double* __restrict right, std::
 }
 
 template <typename Operation>
+void apply_binary(const double* __restrict left, const double* __restrict right, double* __restrict out, std::size_t n,
+                  Operation operation) {
+  for (std::size_t lane = 0; lane < n; ++lane) out[lane] = operation(left[lane], right[lane]);
+}
+
+// One operand a constant (the same value in every lane).
+template <typename Operation>
+void apply_binary_left_constant(double left, const double* __restrict right, double* __restrict out, std::size_t n,
+                                Operation operation) {
+  for (std::size_t lane = 0; lane < n; ++lane) out[lane] = operation(left, right[lane]);
+}
+
+template <typename Operation>
+void apply_binary_right_constant(double* __restrict values, double right, std::size_t n, Operation operation) {
+  for (std::size_t lane = 0; lane < n; ++lane) values[lane] = operation(values[lane], right);
+}
+
+template <typename Operation>
+void apply_binary_right_constant(const double* __restrict left, double right, double* __restrict out, std::size_t n,
+                                 Operation operation) {
+  for (std::size_t lane = 0; lane < n; ++lane) out[lane] = operation(left[lane], right);
+}
+
+template <typename Operation>
 void apply_ternary(double* __restrict first, const double* __restrict second, const double* __restrict third,
                    std::size_t n, Operation operation) {
   for (std::size_t lane = 0; lane < n; ++lane) first[lane] = operation(first[lane], second[lane], third[lane]);
 }
 
-//! Runs program over n lanes; stack slot k is scratch[k*n, (k+1)*n).
+// A value on the interpreter's stack: a constant, or lanes (an input column, read
+// in place, or the entry's own scratch slot). Constants and columns are not
+// copied into slots (a fill or a copy per push was about a third of R1's
+// expression time): an operation reads them where they are and writes its lanes
+// into the slot of its result. Each lane gets the same operations on the same
+// values as before, so the same bits; a constant operand's operation runs once,
+// on the constant (the same IEEE operation, or the same libm call, as per lane).
+// The helpers below are lambdas always inlined: the loops must be compiled in
+// run_program's vector clones (a lambda left out of line runs as the baseline's).
+struct StackEntry {
+  const double* lanes;  // null: a constant
+  double constant;
+};
+
+//! Runs program over n lanes; stack slot k is scratch[k*n, (k+1)*n); the program's stack is at most max_depth deep.
 MCRISK_VECTOR_CLONES
 void run_program(std::span<const Instruction> program, std::span<const double* const> columns, std::size_t n,
-                 double* out, double* scratch) {
+                 double* out, double* scratch, std::size_t max_depth) {
+  // Entries are written before they are read (a push, then operations on what was pushed): not zeroed.
+  std::array<StackEntry, 32> small_stack;
+  std::vector<StackEntry> large_stack;  // an expression nested deeper than any a model has needed
+  StackEntry* stack = small_stack.data();
+  if (max_depth > small_stack.size()) {
+    large_stack.resize(max_depth);
+    stack = large_stack.data();
+  }
   std::size_t depth = 0;
   const auto slot = [scratch, n](std::size_t index) { return scratch + index * n; };
-  const auto unary = [&](auto operation) { apply_unary(slot(depth - 1), n, operation); };
-  const auto binary = [&](auto operation) {
-    apply_binary(slot(depth - 2), slot(depth - 1), n, operation);
+  // The entry at `index` as lanes in its own slot (a constant filled, a column copied), for the ternaries.
+  const auto in_slot = [&](std::size_t index) __attribute__((always_inline)) {
+    double* lanes = slot(index);
+    StackEntry& entry = stack[index];
+    if (entry.lanes == nullptr) {
+      std::fill_n(lanes, n, entry.constant);
+    } else if (entry.lanes != lanes) {
+      std::copy_n(entry.lanes, n, lanes);
+    }
+    entry.lanes = lanes;
+    return lanes;
+  };
+  const auto unary = [&](auto operation) __attribute__((always_inline)) {
+    StackEntry& top = stack[depth - 1];
+    double* result = slot(depth - 1);
+    if (top.lanes == nullptr) {
+      top.constant = operation(top.constant);
+      return;
+    }
+    if (top.lanes == result) {
+      apply_unary(result, n, operation);
+    } else {
+      apply_unary(top.lanes, result, n, operation);
+    }
+    top.lanes = result;
+  };
+  const auto binary = [&](auto operation) __attribute__((always_inline)) {
+    StackEntry& left = stack[depth - 2];
+    const StackEntry& right = stack[depth - 1];
+    double* result = slot(depth - 2);  // left's own slot; right's lanes are never there
+    if (left.lanes == nullptr && right.lanes == nullptr) {
+      left.constant = operation(left.constant, right.constant);
+    } else if (left.lanes == nullptr) {
+      apply_binary_left_constant(left.constant, right.lanes, result, n, operation);
+      left.lanes = result;
+    } else if (right.lanes == nullptr) {
+      if (left.lanes == result) {
+        apply_binary_right_constant(result, right.constant, n, operation);
+      } else {
+        apply_binary_right_constant(left.lanes, right.constant, result, n, operation);
+      }
+      left.lanes = result;
+    } else {
+      if (left.lanes == result) {
+        apply_binary(result, right.lanes, n, operation);
+      } else {
+        apply_binary(left.lanes, right.lanes, result, n, operation);
+      }
+      left.lanes = result;
+    }
     depth -= 1;
   };
-  const auto ternary = [&](auto operation) {
-    apply_ternary(slot(depth - 3), slot(depth - 2), slot(depth - 1), n, operation);
+  const auto ternary = [&](auto operation) __attribute__((always_inline)) {
+    StackEntry& first = stack[depth - 3];
+    const StackEntry &second = stack[depth - 2], &third = stack[depth - 1];
+    if (second.lanes == nullptr && third.lanes == nullptr) {  // clamp(x, lo, hi), select(c, a, b) with constant bounds or branches
+      if (first.lanes == nullptr) {
+        first.constant = operation(first.constant, second.constant, third.constant);
+      } else {
+        double* result = slot(depth - 3);
+        const double b = second.constant, c = third.constant;
+        if (first.lanes == result) {
+          apply_unary(result, n, [&](double a) { return operation(a, b, c); });
+        } else {
+          apply_unary(first.lanes, result, n, [&](double a) { return operation(a, b, c); });
+        }
+        first.lanes = result;
+      }
+    } else {
+      apply_ternary(in_slot(depth - 3), in_slot(depth - 2), in_slot(depth - 1), n, operation);
+    }
     depth -= 2;
   };
 
   for (const Instruction& instruction : program) {
     switch (instruction.opcode) {
       case Opcode::PushConstant:
-        std::fill_n(slot(depth), n, instruction.constant);
-        ++depth;
+        stack[depth++] = StackEntry{nullptr, instruction.constant};
         break;
       case Opcode::PushColumn:
-        std::copy_n(columns[instruction.column], n, slot(depth));
-        ++depth;
+        stack[depth++] = StackEntry{columns[instruction.column], 0.0};
         break;
       case Opcode::Negate: unary([](double x) { return -x; }); break;
       case Opcode::Not: unary([](double x) { return x == 0.0 ? 1.0 : 0.0; }); break;
@@ -270,7 +387,11 @@ void run_program(std::span<const Instruction> program, std::span<const double* c
         break;
     }
   }
-  std::copy_n(slot(0), n, out);
+  if (stack[0].lanes == nullptr) {
+    std::fill_n(out, n, stack[0].constant);
+  } else {
+    std::copy_n(stack[0].lanes, n, out);
+  }
 }
 
 //! Deepest stack the program reaches.
@@ -930,7 +1051,7 @@ class ProgramBuilder {
     const std::span<const Instruction> tail = std::span<const Instruction>(program_).subspan(starts[0]);
     double stack[3] = {};  // zeroed: the analyser cannot see that an operation always has its operands pushed first
     double value = 0.0;
-    run_program(tail, {}, 1, &value, stack);
+    run_program(tail, {}, 1, &value, stack, std::size(stack));
     program_.resize(starts[0]);
     program_.push_back(Instruction{Opcode::PushConstant, value, 0});
   }
@@ -997,7 +1118,7 @@ void CompiledExpression::evaluate(std::span<const double* const> columns, std::s
     throw std::out_of_range("expression reads column " + std::to_string(columns_used_.back()) + " but only " +
                             std::to_string(columns.size()) + " columns were given");
   }
-  run_program(program_, columns, n, out, scratch);
+  run_program(program_, columns, n, out, scratch, max_stack_);
 }
 
 std::size_t CompiledExpression::scratch_size(std::size_t n) const { return max_stack_ * n; }
