@@ -508,7 +508,7 @@ TEST(DistributionNormalScore, BlockFormFromNormalScoreRunsInPlace) {
 }
 
 // Phi^-1's block form lists the lanes outside AS 241's central region and runs
-// their tail form as vectors (log one by one, then both tail polynomials and a
+// their tail form as vectors (the logarithm, both tail polynomials and a
 // select): every region and boundary, the far tail (r > 5: u < 1.4e-11), 0, 1,
 // NaN and subnormals, at every position of a chunk of 256 and across chunks,
 // must give the scalar function's bits.
@@ -542,10 +542,12 @@ TEST(StandardNormalQuantile, BlockFormIsBitIdenticalToScalarInEveryRegion) {
 TEST(StandardNormalQuantile, BlockFormIsBitIdenticalToScalarAcrossTheTails) {
   std::vector<double> u;
   for (int k = 0; k < 6000; ++k) u.push_back(0.075 * std::pow(10.0, -298.0 * k / 6000.0));
-  for (int e = 4; e < 1000; e += 7) {
+  for (int e = 5; e < 1000; e += 7) {  // 2^-5 m < 0.075: all in the tail
     for (double m : {1.0, 1.0 + 0x1p-52, 1.0 + 0x1p-25, 1.0 + 0x1p-21, 1.0 + 0x1p-19, 2.0 - 0x1p-52, 2.0 - 0x1p-22})
       u.push_back(std::ldexp(m, -e));
   }
+  // The vector loop's lower edge: the smallest normal u, and subnormals (redone by the scalar function).
+  for (double edge : {0x1p-1022, std::nextafter(0x1p-1022, 1.0), std::nextafter(0x1p-1022, 0.0), 1e-310, 5e-324}) u.push_back(edge);
   const std::size_t lower = u.size();
   for (std::size_t i = 0; i < lower; ++i)
     if (u[i] > 1e-16) u.push_back(1.0 - u[i]);

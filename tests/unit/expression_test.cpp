@@ -543,6 +543,9 @@ TEST(ExpressionEvaluate, ConstantAndColumnOperandsInEveryPositionMatchDirectComp
       {"-x2", [](double, double b, double) { return -b; }},
       {"abs(x1) * (x2 + x3)", [](double a, double b, double c) { return std::fabs(a) * (b + c); }},
       {"(x1 + 1) * (x2 - 1)", [](double a, double b, double) { return (a + 1.0) * (b - 1.0); }},
+      {"(x1 + x2) * 2", [](double a, double b, double) { return (a + b) * 2.0; }},  // computed left, constant right: in place
+      {"-(x1 * x3)", [](double a, double, double c) { return -(a * c); }},          // unary in place
+      {"sqrt(abs(x1)) / 4", [](double a, double, double) { return std::sqrt(std::fabs(a)) / 4.0; }},
       {"clamp(x1, -0.5, 0.5)", [](double a, double, double) { return nan_min(nan_max(a, -0.5), 0.5); }},
       {"clamp(x1 * 2, x2, 1)", [](double a, double b, double) { return nan_min(nan_max(a * 2.0, b), 1.0); }},  // x2 has a NaN
       {"if(x3 > 0, 1, -1) * x2", [](double, double b, double c) { return (c > 0.0 ? 1.0 : -1.0) * b; }},

@@ -1,7 +1,8 @@
 // Unit tests of the logarithm of Φ⁻¹'s tails (engine/src/model/natural_log.h):
 // fdlibm's algorithm with its branches as selects. Error below 1 ulp against a
 // long-double reference over every binade and each of fdlibm's forms; fdlibm's
-// special values; the branch-free form equal to the scalar function.
+// special values; pinned bits. (The vector loop against the scalar function:
+// tests/statistical/distribution_test.cpp, through Φ⁻¹'s block form.)
 
 #include <gtest/gtest.h>
 
@@ -40,7 +41,7 @@ std::vector<double> test_inputs() {
 double ulp(double x) { return std::nextafter(std::fabs(x), std::numeric_limits<double>::infinity()) - std::fabs(x); }
 
 TEST(NaturalLog, WithinOneUlpOfALongDoubleReference) {
-  static_assert(std::numeric_limits<long double>::digits >= 64, "x87 long double: 11 more bits than double");
+  if (std::numeric_limits<long double>::digits < 64) GTEST_SKIP() << "needs a long double wider than double (x87's 64 bits)";
   double worst = 0, worst_x = 0;
   for (double x : test_inputs()) {
     const double got = natural_log(x);
@@ -101,17 +102,6 @@ TEST(NaturalLog, PinnedBitsWhereFdlibmsFormsDiffer) {
   for (const Case& c : cases) {
     EXPECT_EQ(natural_log(c.x), c.log_x) << std::hexfloat << "x " << c.x;
     EXPECT_EQ(log_of_normal(c.x), c.log_x) << std::hexfloat << "x " << c.x;
-  }
-}
-
-// The vector loops call log_of_normal directly on normal inputs: it must be the scalar function there.
-TEST(NaturalLog, BranchFreeFormIsTheScalarFunctionOnNormalInputs) {
-  const std::vector<double> x = test_inputs();
-  std::vector<double> block(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) block[i] = log_of_normal(x[i]);
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (x[i] < 0x1p-1022 || x[i] == std::numeric_limits<double>::infinity()) continue;
-    ASSERT_EQ(block[i], natural_log(x[i])) << "x " << x[i];
   }
 }
 

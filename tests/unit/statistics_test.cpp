@@ -303,6 +303,9 @@ TEST(StatisticsRanks, ValuesEqualInTheWindowAreOrderedByTheirLowBits) {
   for (std::uint64_t k = 0; k < 3000; ++k) one_binade.push_back(1.5 + double((k * 2654435761u) % 4093) * 0x1p-40 + double(k % 7) * 0x1p-52);
   check_against_definition(one_binade);
   check_against_definition(std::vector<double>(50, 7.25));  // every key the same: no window at all
+  // NaN equals nothing, so NaNs never share a rank: they sort above +inf, in index order.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(ranks(std::vector<double>{2.0, nan, 1.0, nan, 2.0}), (std::vector<double>{2.5, 4, 1, 5, 2.5}));
 }
 
 TEST(StatisticsSpearman, MonotoneTransformsGiveOneAndMinusOne) {

@@ -256,7 +256,8 @@ struct StackEntry {
 MCRISK_VECTOR_CLONES
 void run_program(std::span<const Instruction> program, std::span<const double* const> columns, std::size_t n,
                  double* out, double* scratch, std::size_t max_depth) {
-  // Entries are written before they are read (a push, then operations on what was pushed): not zeroed.
+  // Entries are written before they are read (a push, then operations on what was pushed): not zeroed,
+  // but for the first, the result of an empty program.
   std::array<StackEntry, 32> small_stack;
   std::vector<StackEntry> large_stack;  // an expression nested deeper than any a model has needed
   StackEntry* stack = small_stack.data();
@@ -264,6 +265,7 @@ void run_program(std::span<const Instruction> program, std::span<const double* c
     large_stack.resize(max_depth);
     stack = large_stack.data();
   }
+  stack[0] = StackEntry{nullptr, 0.0};  // what an empty program leaves: 0
   std::size_t depth = 0;
   const auto slot = [scratch, n](std::size_t index) { return scratch + index * n; };
   // The entry at `index` as lanes in its own slot (a constant filled, a column copied), for the ternaries.

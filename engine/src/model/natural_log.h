@@ -21,7 +21,9 @@
 // AVX2 does not have), and the project compiles with -ffp-contract=off, so the
 // scalar function and the AVX2 and AVX-512 clones of a loop agree bit for bit.
 // tests/unit/natural_log_test.cpp checks it against a long-double reference
-// (error < 1 ulp) and the block form against the scalar one.
+// (error < 1 ulp) and pins the bits where fdlibm's forms differ;
+// tests/statistical/distribution_test.cpp checks the block Φ⁻¹ (the test
+// machine's clone, so the vector loop of this function) against the scalar one.
 
 #include <cstdint>
 #include <cstring>
@@ -41,7 +43,8 @@ namespace mcrisk::model::detail {
   std::memcpy(&bits, &x, sizeof bits);
   const std::int64_t high = std::int64_t(bits >> 32) & 0x7fffffff;  // fdlibm's hx (sign clear: x > 0)
   const std::int64_t mantissa_high = high & 0x000fffff;
-  // i: 0x100000 when the mantissa is at least sqrt(2) - 1, so that 1 + f is taken as x / 2^(k+1), in [sqrt(2)/2, 1).
+  // i: 0x100000 when the mantissa's high bits are at least 0x6a09c (fdlibm's split, just below sqrt(2) - 1),
+  // so that 1 + f is taken as x / 2^(k+1), in about [sqrt(2)/2, 1).
   const std::int64_t i = (mantissa_high + 0x95f64) & 0x100000;
   const std::int64_t k = (high >> 20) - 1023 + extra_exponent + (i >> 20);
   // x normalised into [sqrt(2)/2, sqrt(2)): its high word's exponent field set to 0x3ff or 0x3fe.

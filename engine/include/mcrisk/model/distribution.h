@@ -94,7 +94,7 @@ double standard_normal_quantile(double u);
 //! z[i] = standard_normal_quantile(u[i]), bit for bit, faster over a block: the
 //! central region (|u - 1/2| <= 0.425, 85% of uniforms) for every lane in one
 //! branch-free loop that vectorises, then the tails, listed, in another; the
-//! scalar function only for 0, 1, NaN and subnormal u.
+//! scalar function only for u outside (0, 1) (0, 1, beyond, +-inf, NaN) and subnormal u.
 void standard_normal_quantile_block(const double* u, double* z, std::size_t n);
 
 }  // namespace mcrisk::model

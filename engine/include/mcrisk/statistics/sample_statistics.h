@@ -127,11 +127,12 @@ std::vector<double> ranks(std::span<const double> values);
 class RankWorkspace {
  public:
   //! ranks(values) into result, which must have values.size() elements and not
-  //! be values' memory (the ties are found in values after result is written).
+  //! be values' memory (values are read again, in runs, after result is written).
   void ranks(std::span<const double> values, std::span<double> result);
 
  private:
-  // (high 32 bits of the value's sort key, index), then (low 32 bits, index) within runs: see ranks().
+  // (a 32-bit window of the value's sort key, index), then (the key's bits below the window, index)
+  // within runs of keys equal in the window: see ranks().
   boost::container::vector<std::uint64_t> items_, items_next_;
 };
 
