@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <random>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -223,6 +225,48 @@ TEST(StatisticsProbabilityBest, UnequalLengthsThrow) {
 // ---------------------------------------------------------------------------
 // ranks, spearman, pearson_of_ranks
 // ---------------------------------------------------------------------------
+
+// sort_values: a radix sort on the values' bits for samples of 1,024 or more. The
+// same values as std::sort, bit for bit (zeros of either sign in either order, as
+// they compare equal), for every sign, exponent, ties, infinities and subnormals, in
+// samples where few or all of the bits vary.
+TEST(StatisticsSort, SortValuesGivesStdSortsOrder) {
+  const auto check = [](std::vector<double> values, const char* what) {
+    std::vector<double> expected = values;
+    std::sort(expected.begin(), expected.end());
+    sort_values(values);
+    ASSERT_EQ(values.size(), expected.size());
+    std::size_t negative_zeros = 0, expected_negative_zeros = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (values[i] == 0.0 && expected[i] == 0.0) {  // zeros compare equal: either sign may come first
+        negative_zeros += std::signbit(values[i]) ? 1 : 0;
+        expected_negative_zeros += std::signbit(expected[i]) ? 1 : 0;
+        continue;
+      }
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(values[i]), std::bit_cast<std::uint64_t>(expected[i])) << what << " at " << i;
+    }
+    EXPECT_EQ(negative_zeros, expected_negative_zeros) << what;
+  };
+  std::mt19937_64 generator(11);
+  std::normal_distribution<double> normal(5e5, 2e5);
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{1023}, std::size_t{1024}, std::size_t{5000}, std::size_t{70000}}) {
+    std::vector<double> wide(n), narrow(n), tied(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      wide[i] = normal(generator);                                   // both signs, a few binades
+      narrow[i] = 1.5 + double(generator() % 1000000) * 0x1p-52;    // one binade, low bits only
+      tied[i] = double(generator() % 7) - 3.0;                       // seven values, -0 and +0 among them
+      if (tied[i] == 0.0 && i % 2 == 1) tied[i] = -0.0;
+    }
+    check(wide, "wide");
+    check(narrow, "narrow");
+    check(tied, "tied");
+  }
+  std::vector<double> special(3000, 1.0);
+  const double inf = std::numeric_limits<double>::infinity();
+  const double edge[] = {inf, -inf, 5e-324, -5e-324, 1e-310, 1e308, -1e308, 0.0, -0.0, std::numeric_limits<double>::min()};
+  for (std::size_t i = 0; i < special.size(); ++i) special[i] = i % 3 == 0 ? edge[i % std::size(edge)] : double(i % 101) - 50.0;
+  check(special, "special");
+}
 
 TEST(StatisticsRanks, TiesShareTheirAverageRank) {
   // Sorted: 5 (1), 10 (2), 20 20 20 (3, 4, 5 -> 4).

@@ -113,7 +113,7 @@ std::vector<OptionSummary> summarise_options(const model::Model& model, const si
     }
     for (std::size_t t = 0; t < outputs.years; ++t) {
       std::vector<double> sorted(outputs.net_of(o, t), outputs.net_of(o, t) + n);
-      std::sort(sorted.begin(), sorted.end());
+      sort_values(sorted);
       YearSummary year{model.years[t], accurate_sum(sorted) / double(n), percentile_of_sorted(sorted, 10),
                        percentile_of_sorted(sorted, 50), percentile_of_sorted(sorted, 90), planned.net[o][t]};
       option.by_year.push_back(year);

@@ -157,7 +157,7 @@ SampleSummary summarise(std::span<const double> values, const IntervalDesign& de
   summary.prob_loss = double(losses) / double(n);
 
   std::vector<double> sorted(values.begin(), values.end());
-  std::sort(sorted.begin(), sorted.end());
+  sort_values(sorted);
   summary.min = sorted.front();
   summary.max = sorted.back();
   for (double level : levels) summary.percentiles.push_back({level, percentile_of_sorted(sorted, level), {}});
@@ -190,7 +190,7 @@ SampleSummary summarise(std::span<const double> values, const IntervalDesign& de
   for (std::size_t k = 0; k < r; ++k) {
     replicate.assign(values.begin() + std::ptrdiff_t(k * m), values.begin() + std::ptrdiff_t((k + 1) * m));
     means[k] = accurate_sum(replicate) / double(m);
-    std::sort(replicate.begin(), replicate.end());
+    sort_values(replicate);
     losses_by_replicate[k] = double(std::lower_bound(replicate.begin(), replicate.end(), 0.0) - replicate.begin()) / double(m);
     shortfalls[k] = expected_shortfall_of_sorted(replicate, 0.05);
     for (std::size_t j = 0; j < summary.percentiles.size(); ++j) {
@@ -233,6 +233,43 @@ std::vector<double> probability_best(const std::vector<std::span<const double>>&
   }
   for (double& w : wins) w /= double(n);
   return wins;
+}
+
+void sort_values(std::span<double> values) {
+  const std::size_t n = values.size();
+  constexpr std::size_t kShortSample = 1024;  // below this, std::sort is as fast
+  if (n < kShortSample) {
+    std::sort(values.begin(), values.end());
+    return;
+  }
+  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
+  // Monotone keys: a negative value's bits inverted, a positive one's sign bit set.
+  boost::container::vector<std::uint64_t> keys(n, boost::container::default_init), next(n, boost::container::default_init);
+  std::uint64_t all_ones = ~std::uint64_t{0}, any_ones = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(values[i]);
+    const std::uint64_t key = (bits & kSign) ? ~bits : bits | kSign;
+    keys[i] = key;
+    all_ones &= key;
+    any_ones |= key;
+  }
+  const std::uint64_t varying = all_ones ^ any_ones;  // the bits that order anything
+  constexpr unsigned kDigitBits = 11;
+  constexpr std::uint64_t kDigitMask = (std::uint64_t{1} << kDigitBits) - 1;
+  std::array<std::size_t, kDigitMask + 1> count;
+  for (unsigned shift = 0; shift < 64; shift += kDigitBits) {
+    if (((varying >> shift) & kDigitMask) == 0) continue;  // a digit every key shares
+    count.fill(0);
+    for (std::size_t i = 0; i < n; ++i) ++count[(keys[i] >> shift) & kDigitMask];
+    std::size_t position = 0;
+    for (std::size_t& c : count) position += std::exchange(c, position);
+    for (std::size_t i = 0; i < n; ++i) next[count[(keys[i] >> shift) & kDigitMask]++] = keys[i];
+    keys.swap(next);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t key = keys[i];
+    values[i] = std::bit_cast<double>((key & kSign) ? key & ~kSign : ~key);
+  }
 }
 
 std::vector<double> ranks(std::span<const double> values) {

@@ -30,7 +30,7 @@ OutcomeFigures outcome_figures(std::span<const double> values) {
   OutcomeFigures figures;
   if (values.empty()) return figures;
   std::vector<double> sorted(values.begin(), values.end());
-  std::sort(sorted.begin(), sorted.end());
+  sort_values(sorted);
   figures.mean = accurate_sum(values) / double(values.size());
   figures.p10 = percentile_of_sorted(sorted, 10);
   figures.p90 = percentile_of_sorted(sorted, 90);
