@@ -214,22 +214,15 @@ void apply_binary(const double* __restrict left, const double* __restrict right,
   for (std::size_t lane = 0; lane < n; ++lane) out[lane] = operation(left[lane], right[lane]);
 }
 
-// One operand a constant (the same value in every lane).
+// out[lane] = operation(in[lane]), in place when in is out. Operations with constant operands come
+// here too, the constants bound into the operation.
 template <typename Operation>
-void apply_binary_left_constant(double left, const double* __restrict right, double* __restrict out, std::size_t n,
-                                Operation operation) {
-  for (std::size_t lane = 0; lane < n; ++lane) out[lane] = operation(left, right[lane]);
-}
-
-template <typename Operation>
-void apply_binary_right_constant(double* __restrict values, double right, std::size_t n, Operation operation) {
-  for (std::size_t lane = 0; lane < n; ++lane) values[lane] = operation(values[lane], right);
-}
-
-template <typename Operation>
-void apply_binary_right_constant(const double* __restrict left, double right, double* __restrict out, std::size_t n,
-                                 Operation operation) {
-  for (std::size_t lane = 0; lane < n; ++lane) out[lane] = operation(left[lane], right);
+[[gnu::always_inline]] inline void map_lanes(const double* in, double* out, std::size_t n, Operation operation) {
+  if (in == out) {
+    apply_unary(out, n, operation);
+  } else {
+    apply_unary(in, out, n, operation);
+  }
 }
 
 template <typename Operation>
@@ -287,37 +280,26 @@ void run_program(std::span<const Instruction> program, std::span<const double* c
       top.constant = operation(top.constant);
       return;
     }
-    if (top.lanes == result) {
-      apply_unary(result, n, operation);
-    } else {
-      apply_unary(top.lanes, result, n, operation);
-    }
+    map_lanes(top.lanes, result, n, operation);
     top.lanes = result;
   };
   const auto binary = [&](auto operation) __attribute__((always_inline)) {
     StackEntry& left = stack[depth - 2];
     const StackEntry& right = stack[depth - 1];
     double* result = slot(depth - 2);  // left's own slot; right's lanes are never there
+    const double a = left.constant, b = right.constant;
     if (left.lanes == nullptr && right.lanes == nullptr) {
-      left.constant = operation(left.constant, right.constant);
+      left.constant = operation(a, b);
     } else if (left.lanes == nullptr) {
-      apply_binary_left_constant(left.constant, right.lanes, result, n, operation);
-      left.lanes = result;
+      map_lanes(right.lanes, result, n, [operation, a](double y) { return operation(a, y); });
     } else if (right.lanes == nullptr) {
-      if (left.lanes == result) {
-        apply_binary_right_constant(result, right.constant, n, operation);
-      } else {
-        apply_binary_right_constant(left.lanes, right.constant, result, n, operation);
-      }
-      left.lanes = result;
+      map_lanes(left.lanes, result, n, [operation, b](double x) { return operation(x, b); });
+    } else if (left.lanes == result) {
+      apply_binary(result, right.lanes, n, operation);
     } else {
-      if (left.lanes == result) {
-        apply_binary(result, right.lanes, n, operation);
-      } else {
-        apply_binary(left.lanes, right.lanes, result, n, operation);
-      }
-      left.lanes = result;
+      apply_binary(left.lanes, right.lanes, result, n, operation);
     }
+    if (left.lanes != nullptr || right.lanes != nullptr) left.lanes = result;
     depth -= 1;
   };
   const auto ternary = [&](auto operation) __attribute__((always_inline)) {
@@ -329,11 +311,7 @@ void run_program(std::span<const Instruction> program, std::span<const double* c
       } else {
         double* result = slot(depth - 3);
         const double b = second.constant, c = third.constant;
-        if (first.lanes == result) {
-          apply_unary(result, n, [&](double a) { return operation(a, b, c); });
-        } else {
-          apply_unary(first.lanes, result, n, [&](double a) { return operation(a, b, c); });
-        }
+        map_lanes(first.lanes, result, n, [operation, b, c](double a) { return operation(a, b, c); });
         first.lanes = result;
       }
     } else {

@@ -235,6 +235,44 @@ std::vector<double> probability_best(const std::vector<std::span<const double>>&
   return wins;
 }
 
+namespace {
+
+constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;
+
+// A key that compares as the value does: a negative value's bits inverted, a positive one's sign bit set.
+std::uint64_t monotone_key(double value) {
+  const auto bits = std::bit_cast<std::uint64_t>(value);
+  return (bits & kSignBit) ? ~bits : bits | kSignBit;
+}
+
+double value_of_key(std::uint64_t key) { return std::bit_cast<double>((key & kSignBit) ? key & ~kSignBit : ~key); }
+
+// A stable LSD radix sort of items on their bits [kFirstBit, 64), in 11-bit digits. `varying` holds the
+// bits that differ between items: a digit with none of them orders nothing and is skipped. Every digit's
+// counts are taken in one pass first (a fixed number of digits, so that pass unrolls). next: scratch,
+// items' size.
+template <unsigned kFirstBit>
+void radix_sort(boost::container::vector<std::uint64_t>& items, boost::container::vector<std::uint64_t>& next, std::uint64_t varying) {
+  constexpr unsigned kDigitBits = 11;
+  constexpr std::uint64_t kDigitMask = (std::uint64_t{1} << kDigitBits) - 1;
+  constexpr std::size_t kDigits = (64 - kFirstBit + kDigitBits - 1) / kDigitBits;
+  const std::size_t n = items.size();
+  if (n > std::numeric_limits<std::uint32_t>::max()) throw std::invalid_argument("radix sort of more than 2^32 values");
+  std::array<std::array<std::uint32_t, kDigitMask + 1>, kDigits> counts{};  // 32-bit: half the cache of 64
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t d = 0; d < kDigits; ++d) ++counts[d][(items[i] >> (kFirstBit + kDigitBits * d)) & kDigitMask];
+  for (std::size_t d = 0; d < kDigits; ++d) {
+    const unsigned shift = kFirstBit + kDigitBits * unsigned(d);
+    if (((varying >> shift) & kDigitMask) == 0) continue;
+    std::uint32_t position = 0;
+    for (std::uint32_t& c : counts[d]) position += std::exchange(c, position);
+    for (std::size_t i = 0; i < n; ++i) next[counts[d][(items[i] >> shift) & kDigitMask]++] = items[i];
+    items.swap(next);
+  }
+}
+
+}  // namespace
+
 void sort_values(std::span<double> values) {
   const std::size_t n = values.size();
   constexpr std::size_t kShortSample = 1024;  // below this, std::sort is as fast
@@ -242,34 +280,15 @@ void sort_values(std::span<double> values) {
     std::sort(values.begin(), values.end());
     return;
   }
-  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
-  // Monotone keys: a negative value's bits inverted, a positive one's sign bit set.
   boost::container::vector<std::uint64_t> keys(n, boost::container::default_init), next(n, boost::container::default_init);
   std::uint64_t all_ones = ~std::uint64_t{0}, any_ones = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t bits = std::bit_cast<std::uint64_t>(values[i]);
-    const std::uint64_t key = (bits & kSign) ? ~bits : bits | kSign;
-    keys[i] = key;
-    all_ones &= key;
-    any_ones |= key;
+    keys[i] = monotone_key(values[i]);
+    all_ones &= keys[i];
+    any_ones |= keys[i];
   }
-  const std::uint64_t varying = all_ones ^ any_ones;  // the bits that order anything
-  constexpr unsigned kDigitBits = 11;
-  constexpr std::uint64_t kDigitMask = (std::uint64_t{1} << kDigitBits) - 1;
-  std::array<std::size_t, kDigitMask + 1> count;
-  for (unsigned shift = 0; shift < 64; shift += kDigitBits) {
-    if (((varying >> shift) & kDigitMask) == 0) continue;  // a digit every key shares
-    count.fill(0);
-    for (std::size_t i = 0; i < n; ++i) ++count[(keys[i] >> shift) & kDigitMask];
-    std::size_t position = 0;
-    for (std::size_t& c : count) position += std::exchange(c, position);
-    for (std::size_t i = 0; i < n; ++i) next[count[(keys[i] >> shift) & kDigitMask]++] = keys[i];
-    keys.swap(next);
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t key = keys[i];
-    values[i] = std::bit_cast<double>((key & kSign) ? key & ~kSign : ~key);
-  }
+  radix_sort<0>(keys, next, all_ones ^ any_ones);
+  for (std::size_t i = 0; i < n; ++i) values[i] = value_of_key(keys[i]);
 }
 
 std::vector<double> ranks(std::span<const double> values) {
@@ -300,13 +319,7 @@ void RankWorkspace::ranks(std::span<const double> values, std::span<double> resu
   if (n > 0 && result.data() == values.data()) throw std::invalid_argument("ranks: the result cannot overwrite the sample");
   if (n > std::numeric_limits<std::uint32_t>::max()) throw std::invalid_argument("ranks: more than 2^32 values");
   for (auto* buffer : {&items_, &items_next_}) buffer->resize(n, boost::container::default_init);
-  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
-  const auto key_of = [&values](std::size_t i) {
-    const double canonical = values[i] + 0.0;  // -0 becomes +0
-    std::uint64_t bits = 0;
-    std::memcpy(&bits, &canonical, sizeof bits);
-    return (bits & kSign) ? ~bits : bits | kSign;
-  };
+  const auto key_of = [&values](std::size_t i) { return monotone_key(values[i] + 0.0); };  // -0 becomes +0
   // Stage 1. The window: 32 bits of the key from its highest bit that is not the same in every key (the
   // bits above it order nothing), so a sample in one binade is sorted on 32 bits of mantissa, not 20.
   std::uint64_t all_ones = ~std::uint64_t{0}, any_ones = 0;
@@ -319,23 +332,8 @@ void RankWorkspace::ranks(std::span<const double> values, std::span<double> resu
   const std::uint64_t varying = all_ones ^ any_ones;
   const int top = varying == 0 ? 0 : 63 - std::countl_zero(varying);
   const int window = std::max(top - 31, 0);  // the window is key bits [window, window + 32); window <= 32
-  // Digits of the window: [0, 11), [11, 22), [22, 32), as bits of an item.
-  constexpr std::array<unsigned, 3> kShift = {32, 43, 54};
-  constexpr std::uint64_t kDigitMask = 0x7FF;
-  std::array<std::array<std::uint32_t, kDigitMask + 1>, kShift.size()> counts{};
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t item = ((items_next_[i] >> window) << 32) | i;
-    items_[i] = item;
-    for (std::size_t d = 0; d < kShift.size(); ++d) ++counts[d][(item >> kShift[d]) & kDigitMask];
-  }
-  for (std::size_t d = 0; d < kShift.size(); ++d) {
-    auto& count = counts[d];
-    if (std::any_of(count.begin(), count.end(), [n](std::uint32_t c) { return c == n; })) continue;  // one digit value: no reordering
-    std::uint32_t position = 0;
-    for (std::uint32_t& c : count) position += std::exchange(c, position);
-    for (std::size_t i = 0; i < n; ++i) items_next_[count[(items_[i] >> kShift[d]) & kDigitMask]++] = items_[i];
-    items_.swap(items_next_);
-  }
+  for (std::size_t i = 0; i < n; ++i) items_[i] = ((items_next_[i] >> window) << 32) | i;
+  radix_sort<32>(items_, items_next_, ((varying >> window) & 0xFFFFFFFF) << 32);
   // Stage 2, and the ranks. A value alone in its run has the rank of its position. In a run (keys equal in
   // the window), an item becomes (the key's bits below the window, index): as an integer, its order is the values' order, equal values by index;
   // and equal keys are equal values (NaN aside, which equals nothing), so ties are found in the keys, not
