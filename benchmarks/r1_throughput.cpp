@@ -10,7 +10,7 @@
 //   ./build/benchmarks/r1_throughput --benchmark_repetitions=5   (the summary uses the medians)
 //
 // Benchmarks:
-//   BM_R1UniformsOnly           the engine's sampler (Philox4x64-10) for R1's unit-cube dimensions
+//   BM_R1UniformsOnly           the engine's sampler (Philox4x32-10, vector kernels) for R1's unit-cube dimensions
 //   BM_RawVariates/threads      R1's raw variates per trial generated alone, the way the issue's
 //                               reference does: the uniforms by Philox4x32-10 in bulk, the normal
 //                               deviates by Boost's ziggurat normal_distribution on mt19937_64
@@ -114,7 +114,7 @@ void set_items(benchmark::State& state, std::size_t items_per_iteration, const c
 // Random streams
 // ---------------------------------------------------------------------------
 
-// Philox uniforms for R1's dimensions, one thread: the engine's own sampler.
+// Philox4x32-10 uniforms for R1's dimensions, one thread: the engine's own sampler (its fastest kernel here).
 void BM_R1UniformsOnly(benchmark::State& state) {
   const sampling::IndependentSampler sampler(1, r1().plan.dimension_count);
   std::vector<double> u(r1().plan.dimension_count * kBlock);

@@ -194,6 +194,14 @@ TEST(Checkpoint, ResumeRefusesADamagedOrMissingCheckpoint) {
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
   EXPECT_NE(refused.output.find("damaged or truncated"), std::string::npos) << refused.output;
 
+  // A checkpoint of format version 1 holds trials of the Philox4x64 stream, which this build no longer draws.
+  std::string old_format = original;
+  old_format[8] = 1;  // the u32 format version follows the 8-byte magic
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << old_format;
+  refused = run_mcrisk("run --resume " + directory.string());
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("has format version 1; this build of mcrisk reads version 2"), std::string::npos) << refused.output;
+
   std::ofstream(file, std::ios::binary | std::ios::trunc) << "trials: 5\n";
   refused = run_mcrisk("run --resume " + directory.string());
   EXPECT_EQ(refused.exit_code, 1) << refused.output;

@@ -86,7 +86,7 @@ void expect_near_exact(const statistics::SobolAnalysis& analysis, const Exact& e
 
 // Ishigami at N = 2^16 (327,680 model runs), seed 1990: every index within
 // 0.02 of the exact value (the bootstrap standard errors at this N are at
-// most about 0.006), and at least 5 of the 6 intervals hold the exact value.
+// most about 0.006). The intervals' coverage is the next test's.
 TEST(SobolIndices, IshigamiMatchesTheClosedForm) {
   const auto analysis = analyse(load("configs/analytic/ishigami.yaml"), std::size_t{1} << 16, 1990);
   ASSERT_EQ(analysis.groups.size(), 3u);
@@ -94,10 +94,26 @@ TEST(SobolIndices, IshigamiMatchesTheClosedForm) {
   EXPECT_EQ(analysis.model_runs, (std::size_t{1} << 16) * 5);
   const Exact exact = ishigami_exact();
   expect_near_exact(analysis, exact, 0.02);
-  EXPECT_GE(covered(analysis.options[0], exact), 5) << "of 6 intervals";
   // x1 and x3 interact (ST1 > S1, ST3 > S3 = 0): the first-order indices sum to 1 - V13/V = 0.756.
   EXPECT_NEAR(analysis.options[0].sum_first_order.value, 1 - exact.total[2], 0.03);
   EXPECT_NEAR(analysis.options[0].variance, 13.844587940719254, 0.2);
+}
+
+// The 95% bootstrap intervals hold the exact indices about 95% of the time:
+// pooled over seeds 1 to 20 at N = 2^14 (the six intervals of one seed are not
+// independent, so one seed says little: 4 of 6 happens), at least 108 of the
+// 120 hold it (90%; the count is binomial(120, 0.95) if independent, mean 114,
+// standard deviation 2.4). Over seeds 1 to 40 the count was 229 of 240.
+TEST(SobolIndices, IshigamiIntervalsCoverAtTheirLevel) {
+  const model::Model ishigami = load("configs/analytic/ishigami.yaml");
+  const Exact exact = ishigami_exact();
+  int held = 0, intervals = 0;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    const auto analysis = analyse(ishigami, std::size_t{1} << 14, seed);
+    held += covered(analysis.options.at(0), exact);
+    intervals += 6;
+  }
+  EXPECT_GE(held, 108) << "of " << intervals << " intervals";
 }
 
 // g-function, d = 8, a = (0, 1, 4.5, 9, 99, 99, 99, 99), at N = 2^15 (327,680

@@ -31,50 +31,69 @@ namespace {
 
 using namespace mcrisk;
 
-TEST(GoldenValues, PhiloxMatchesRandom123KnownAnswers) {
-  // Random123's own known-answer vectors for Philox4x64-10 (its kat_vectors file).
-  struct Case {
-    r123::Philox4x64::ctr_type counter;
-    r123::Philox4x64::key_type key;
-    std::array<std::uint64_t, 4> expected;
-  };
-  const Case cases[] = {
-      {{{0, 0, 0, 0}}, {{0, 0}}, {0x16554d9eca36314cULL, 0xdb20fe9d672d0fdcULL, 0xd7e772cee186176bULL, 0x7e68b68aec7ba23bULL}},
-      {{{~0ULL, ~0ULL, ~0ULL, ~0ULL}}, {{~0ULL, ~0ULL}}, {0x87b092c3013fe90bULL, 0x438c3c67be8d0224ULL, 0x9cc7d7c69cd777b6ULL, 0xa09caebf594f0ba0ULL}},
-      {{{0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL, 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL}},
-       {{0x452821e638d01377ULL, 0xbe5466cf34e90c6cULL}},
-       {0xa528f45403e61d95ULL, 0x38c72dbd566e9788ULL, 0xa5a1610e72fd18b5ULL, 0x57bd43b5e52b7fe6ULL}},
-  };
-  r123::Philox4x64 philox;
-  for (const Case& c : cases) {
+// One of Random123's known-answer vectors (its kat_vectors file): the words Philox gives at (counter, key).
+template <typename Philox>
+struct KnownAnswer {
+  typename Philox::ctr_type counter;
+  typename Philox::key_type key;
+  typename Philox::ctr_type expected;
+};
+
+template <typename Philox, std::size_t N>
+void expect_known_answers(const KnownAnswer<Philox> (&cases)[N]) {
+  const Philox philox;
+  for (const KnownAnswer<Philox>& c : cases) {
     const auto result = philox(c.counter, c.key);
-    for (std::size_t lane = 0; lane < 4; ++lane) EXPECT_EQ(result.v[lane], c.expected[lane]) << "lane " << lane;
+    for (std::size_t lane = 0; lane < 4; ++lane) EXPECT_EQ(result.v[lane], c.expected.v[lane]) << "lane " << lane;
   }
 }
 
+TEST(GoldenValues, PhiloxMatchesRandom123KnownAnswers) {
+  // Philox4x64-10: the LHS and Sobol streams' generator.
+  const KnownAnswer<r123::Philox4x64> cases[] = {
+      {{{0, 0, 0, 0}}, {{0, 0}}, {{0x16554d9eca36314cULL, 0xdb20fe9d672d0fdcULL, 0xd7e772cee186176bULL, 0x7e68b68aec7ba23bULL}}},
+      {{{~0ULL, ~0ULL, ~0ULL, ~0ULL}}, {{~0ULL, ~0ULL}}, {{0x87b092c3013fe90bULL, 0x438c3c67be8d0224ULL, 0x9cc7d7c69cd777b6ULL, 0xa09caebf594f0ba0ULL}}},
+      {{{0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL, 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL}},
+       {{0x452821e638d01377ULL, 0xbe5466cf34e90c6cULL}},
+       {{0xa528f45403e61d95ULL, 0x38c72dbd566e9788ULL, 0xa5a1610e72fd18b5ULL, 0x57bd43b5e52b7fe6ULL}}},
+  };
+  expect_known_answers(cases);
+}
+
+TEST(GoldenValues, Philox4x32MatchesRandom123KnownAnswers) {
+  // Philox4x32-10: the MC stream's generator.
+  const KnownAnswer<r123::Philox4x32> cases[] = {
+      {{{0, 0, 0, 0}}, {{0, 0}}, {{0x6627e8d5U, 0xe169c58dU, 0xbc57ac4cU, 0x9b00dbd8U}}},
+      {{{~0U, ~0U, ~0U, ~0U}}, {{~0U, ~0U}}, {{0x408f276dU, 0x41c83b0eU, 0xa20bc7c6U, 0x6d5451fdU}}},
+      {{{0x243f6a88U, 0x85a308d3U, 0x13198a2eU, 0x03707344U}}, {{0xa4093822U, 0x299f31d0U}}, {{0xd16cfe09U, 0x94fdccebU, 0x5001e420U, 0x24126ea1U}}},
+  };
+  expect_known_answers(cases);
+}
+
 TEST(GoldenValues, MonteCarloUniformsForFixedSeedTrialAndDimension) {
-  // sampling::IndependentSampler: Philox4x64-10, counter (trial, dimension / 4), key (seed, "mcrisk"), u01fixedpt.
+  // sampling::IndependentSampler: Philox4x32-10, counter (trial, dimension / 2, "mcrk"), key (seed), two words a uniform
+  // (src/sampling/monte_carlo_stream.h). Changed from Philox4x64-10 in December 2026 (vector kernels; every MC result changed).
   struct Case {
     std::uint64_t seed, trial;
     std::array<double, 8> uniforms;  // dimensions 0..7
   };
   const Case cases[] = {
-      {1, 0, {0x1.504e3441aec24p-3, 0x1.b0de6ef9b40bep-2, 0x1.ee41d368a5687p-1, 0x1.53e656ae1020fp-1, 0x1.ec5d61ddaf40fp-1, 0x1.c8f8c8a17384p-7,
-              0x1.ac844c8707337p-1, 0x1.457f692dd8021p-1}},
-      {1, 1, {0x1.193d7e9358614p-3, 0x1.491105a0f7bedp-1, 0x1.80497b39411fp-5, 0x1.ace409727d779p-1, 0x1.296c848e86737p-1, 0x1.a151b21467792p-2,
-              0x1.032391b66f0d1p-1, 0x1.5c98ef228f279p-1}},
-      {1, 12345, {0x1.158719e7e2ab5p-1, 0x1.0d152b4721b1ap-2, 0x1.4dfe07d158b61p-1, 0x1.7f1a408eacb97p-1, 0x1.b4acdafe21b58p-4, 0x1.9e52639788a1ap-2,
-                  0x1.30788784a7802p-2, 0x1.5f1de83943b8ap-2}},
-      {1, std::uint64_t{1} << 40, {0x1.4d32d331d1cd2p-2, 0x1.d13d044c51706p-2, 0x1.e12c489f06e5bp-1, 0x1.368b262c150d8p-4, 0x1.a58aab93da604p-3,
-                                   0x1.1f59560ec4214p-3, 0x1.bbfed5e33d88cp-3, 0x1.9fb73a00f4cffp-1}},
-      {20100706, 0, {0x1.336a2cfe1b084p-3, 0x1.3b1f57c09f26dp-1, 0x1.4669be87d81a5p-1, 0x1.01fc997910c53p-1, 0x1.a9ec120a2f124p-3,
-                     0x1.c6396ed85c3dep-2, 0x1.cebc720bd3ed5p-1, 0x1.5b4bab459b40dp-1}},
-      {20100706, 1, {0x1.db355a59f8d4ep-2, 0x1.687d07aa08147p-1, 0x1.aea104c854a99p-1, 0x1.b09f488be5255p-1, 0x1.7a211904d15c8p-4,
-                     0x1.26289da0c31edp-1, 0x1.e83cac20e86b2p-2, 0x1.f3a08c94858ecp-3}},
-      {20100706, 12345, {0x1.4e8aefcd736ddp-1, 0x1.0efa239b4439fp-1, 0x1.506a4343a0082p-2, 0x1.a09a2390a79b4p-3, 0x1.27c3869a017a1p-1,
-                         0x1.3139ce62e2699p-1, 0x1.a2153fff8c9eep-2, 0x1.53c1e9d9ea2ddp-1}},
-      {20100706, std::uint64_t{1} << 40, {0x1.55e2f183dfa15p-1, 0x1.1ad0cd532db12p-2, 0x1.888218883cba9p-1, 0x1.eed0ef61cd1eap-2,
-                                          0x1.d67645ea8782ep-2, 0x1.9b593577ca917p-1, 0x1.23fb26d3bb10ap-2, 0x1.582aa172e2ef8p-4}},
+      {1, 0, {0x1.be73f8e53000fp-1, 0x1.d3cc90e2220b8p-4, 0x1.05e89b8b88e1cp-3, 0x1.aac96948e510cp-3, 0x1.b7bbd57375daep-2, 0x1.55c96778c58fcp-3,
+              0x1.34fed94364c7fp-1, 0x1.59abe5c7cf9ebp-1}},
+      {1, 1, {0x1.4305ccc6ed1a9p-1, 0x1.08f123e5e52bep-2, 0x1.19433036a6064p-3, 0x1.f4324c482bf9cp-3, 0x1.351759ac3c54bp-1, 0x1.1245bc48889adp-1,
+              0x1.62adf1cfb06d3p-1, 0x1.6b0af8be646f9p-1}},
+      {1, 12345, {0x1.809429580f2f7p-1, 0x1.846845641ed41p-1, 0x1.d75882b11ba5dp-1, 0x1.41d66ab9c105ap-2, 0x1.7ddbc3cd999dap-2, 0x1.9fe2274a5674bp-1,
+                  0x1.c7c8831645d93p-1, 0x1.024cecb8bdd63p-1}},
+      {1, std::uint64_t{1} << 40, {0x1.8a297b50e3997p-1, 0x1.27b2f0d6fcbcep-2, 0x1.e78054f5327a5p-1, 0x1.5664e2329689ap-2, 0x1.ad61906b6f8d4p-3,
+                                   0x1.39a91ca87874ap-2, 0x1.9817678dd1c1ep-2, 0x1.6537a42ad5da5p-1}},
+      {20100706, 0, {0x1.b6c9626701618p-4, 0x1.6c65851217e1cp-3, 0x1.270d14617ca9p-5, 0x1.e2b7460583d5ep-2, 0x1.af2d802edc6ecp-3,
+                     0x1.60b0bdfa1bb26p-2, 0x1.4db9986064bf9p-1, 0x1.1aa16baeecf22p-2}},
+      {20100706, 1, {0x1.11cb8a043175dp-1, 0x1.b06f1f03c7da4p-3, 0x1.444b8f1e7a7f7p-1, 0x1.3d6bb9260ae53p-1, 0x1.05a1a812923a9p-1,
+                     0x1.22bc54c0b41afp-1, 0x1.df8d07d8892bfp-1, 0x1.0a56320b6924cp-3}},
+      {20100706, 12345, {0x1.598e768b76f0bp-1, 0x1.949671947a252p-2, 0x1.d9e0330dce23ep-2, 0x1.3830d3b17a3d3p-1, 0x1.c5f7e12104a39p-1,
+                         0x1.b69c643c0430bp-1, 0x1.36a191c1bcdfep-2, 0x1.3da9a6ae979cdp-1}},
+      {20100706, std::uint64_t{1} << 40, {0x1.e8dce76d9e1b8p-4, 0x1.010b2cffa9a23p-1, 0x1.ac5d717aebdd3p-1, 0x1.4606250c16cb9p-1,
+                                          0x1.0b06f5abe6d45p-1, 0x1.92abfc4f92f52p-2, 0x1.b63094cd95f95p-1, 0x1.c84b5213c303dp-1}},
   };
   for (const Case& c : cases) {
     const sampling::IndependentSampler sampler(c.seed, 8);

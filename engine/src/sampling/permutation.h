@@ -23,13 +23,11 @@ constexpr std::uint64_t stream_tag(const char (&name)[N]) {
 }
 
 // The second key word keeps the streams apart: the same seed gives unrelated
-// bits for the MC uniforms, the LHS jitters, the LHS permutations and the
-// Sobol digital shifts.
-inline constexpr std::uint64_t kMonteCarloTag = stream_tag("mcrisk");
+// bits for the LHS jitters, the LHS permutations and the Sobol digital shifts.
+// (The MC uniforms are a Philox4x32 stream of their own: monte_carlo_stream.h.)
 inline constexpr std::uint64_t kLatinJitterTag = stream_tag("lhs-jitr");
 inline constexpr std::uint64_t kLatinPermutationTag = stream_tag("lhs-perm");
 inline constexpr std::uint64_t kSobolShiftTag = stream_tag("sob-shft");
-static_assert(kMonteCarloTag == 0x6d637269736bULL, "the MC stream's key must never change");
 
 //! Philox4x64-10 at counter (c0, c1, 0, 0) under key (seed, tag): four 64-bit words.
 inline Philox::ctr_type philox_draw(std::uint64_t seed, std::uint64_t tag, std::uint64_t c0, std::uint64_t c1) {

@@ -30,9 +30,11 @@ enum class SamplingMethod { MonteCarlo, LatinHypercube, Sobol };
 SamplingMethod parse_sampling_method(const std::string& name);
 std::string to_string(SamplingMethod method);
 
-//! Independent uniforms from Random123's Philox4x64-10, a counter-based
-//! generator: the counter is (trial, dimension / 4), the key is the seed, and
-//! each call yields the four dimensions of one group (Salmon et al., SC'11).
+//! Independent uniforms from Philox4x32-10, a counter-based generator (Salmon
+//! et al., SC'11): the counter is (trial, dimension / 2, a stream tag), the key
+//! is the seed, and each call yields two dimensions of 52 bits. The exact
+//! definition, and the vector kernels that compute a block of trials at a
+//! time, are in src/sampling/monte_carlo_stream.h.
 class IndependentSampler {
  public:
   IndependentSampler(std::uint64_t seed, std::size_t dimensions);

@@ -30,7 +30,10 @@
 namespace mcrisk::statistics {
 
 struct RunCheckpoint {
-  static constexpr std::uint32_t kFormatVersion = 1;
+  //! 2 since the MC stream became Philox4x32-10 (src/sampling/monte_carlo_stream.h): a version-1
+  //! checkpoint's trials came from the Philox4x64 stream, and finishing them with the new one would
+  //! give a run that no single run reproduces, so it is refused.
+  static constexpr std::uint32_t kFormatVersion = 2;
   std::string engine_version;
   std::string config_file;       //!< absolute path of the run's config
   std::string config_sha256;     //!< the config's SHA-256 when the run started: resume refuses a changed config
