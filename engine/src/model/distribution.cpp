@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -229,10 +230,14 @@ void standard_normal_quantile_block(const double* u, double* z, std::size_t n) {
   std::array<double, kChunk> tail;
   for (std::size_t start = 0; start < n; start += kChunk) {
     const std::size_t stop = std::min(n, start + kChunk);
+    // Listed from a bit mask per 64 lanes: the comparisons as vectors, then one step per listed lane
+    // (a step per lane, storing its offset and adding 0 or 1, was a fifth of this function's time).
     std::size_t count = 0;
-    for (std::size_t i = start; i < stop; ++i) {
-      outside[count] = std::uint16_t(i - start);
-      count += std::fabs(u[i] - 0.5) <= 0.425 ? 0 : 1;
+    for (std::size_t word = start; word < stop; word += 64) {
+      const std::size_t width = std::min<std::size_t>(64, stop - word);
+      std::uint64_t mask = 0;
+      for (std::size_t j = 0; j < width; ++j) mask |= std::uint64_t(!(std::fabs(u[word + j] - 0.5) <= 0.425)) << j;
+      for (; mask != 0; mask &= mask - 1) outside[count++] = std::uint16_t(word - start + std::size_t(std::countr_zero(mask)));
     }
     const std::size_t padded = (count + kPad - 1) / kPad * kPad;
     for (std::size_t k = count; k < padded; ++k) outside[k] = 0;

@@ -73,7 +73,6 @@ class QuantileSketch {
     if (n == 0) return;
     if (pages_.empty()) [[unlikely]] make_page_table();  // a moved-from sketch
     if (!wide_ && n > kNarrowLimit - count_) widen();
-    include_extremes(n, value);
     if (wide_) {
       count_values<std::uint64_t>(n, value);
     } else {
@@ -137,9 +136,30 @@ class QuantileSketch {
     alignas(64) std::int64_t keys[kChunk];
     Count* targets[kChunk];
     void* const* const table = pages_.data();
+    // The extremes in four lanes (lane i mod 4; the last n mod 4 values in lane 0), in the pass that
+    // reads the values for their keys: one read of the pending values instead of two.
+    Lanes low = {min_, min_, min_, min_}, high = {max_, max_, max_, max_};
+    static_assert(kChunk % 4 == 0, "only the last chunk has a remainder");
     for (std::size_t base = 0; base < n; base += kChunk) {
       const std::size_t m = std::min(kChunk, n - base);
-      for (std::size_t i = 0; i < m; ++i) keys[i] = key_of(value(base + i));
+      const std::size_t whole = m - m % 4;
+      for (std::size_t q = 0; q < whole; q += 4) {
+        const Lanes x = {value(base + q), value(base + q + 1), value(base + q + 2), value(base + q + 3)};
+        low = x < low ? x : low;
+        high = x > high ? x : high;
+        KeyLanes bits;
+        static_assert(sizeof bits == sizeof x);
+        __builtin_memcpy(&bits, &x, sizeof bits);
+        const KeyLanes magnitude = KeyLanes((UnsignedLanes(bits) & ~kSignBit) >> shift_);
+        const KeyLanes key = magnitude ^ (bits >> 63);
+        __builtin_memcpy(keys + q, &key, sizeof key);
+      }
+      for (std::size_t i = whole; i < m; ++i) {
+        const double x = value(base + i);
+        low[0] = x < low[0] ? x : low[0];
+        high[0] = x > high[0] ? x : high[0];
+        keys[i] = key_of(x);
+      }
       for (std::size_t i = 0; i < m; ++i) {
         const std::size_t slot = page_slot(keys[i]);
         void* page = table[slot];
@@ -149,7 +169,12 @@ class QuantileSketch {
       }
       for (std::size_t i = 0; i < m; ++i) ++*targets[i];
     }
+    min_ = std::min(std::min(low[0], low[1]), std::min(low[2], low[3]));
+    max_ = std::max(std::max(high[0], high[1]), std::max(high[2], high[3]));
   }
+  using Lanes = double __attribute__((vector_size(4 * sizeof(double))));
+  using KeyLanes = std::int64_t __attribute__((vector_size(4 * sizeof(std::int64_t))));
+  using UnsignedLanes = std::uint64_t __attribute__((vector_size(4 * sizeof(std::uint64_t))));
   // Monotone integer key: the value's bits shifted (sign, exponent, top mantissa bits),
   // mirrored for negative values so that keys sort like values.
   std::int64_t key_of(double value) const {
@@ -160,26 +185,6 @@ class QuantileSketch {
     // -magnitude - 1 == ~magnitude for a negative value, without a branch (so pass 1 of add_many vectorises).
     const std::int64_t negative = static_cast<std::int64_t>(bits) >> 63;
     return magnitude ^ negative;
-  }
-  // min_ and max_ over value(i), i < n, in four lanes as vectors (a chain of
-  // comparisons would bound the loop by its latency); exact whatever the grouping.
-  template <typename ValueOf>
-  [[gnu::always_inline]] void include_extremes(std::size_t n, ValueOf value) {
-    using Lanes = double __attribute__((vector_size(4 * sizeof(double))));
-    Lanes low = {min_, min_, min_, min_}, high = {max_, max_, max_, max_};
-    const std::size_t whole = n - n % 4;
-    for (std::size_t q = 0; q < whole; q += 4) {
-      const Lanes x = {value(q), value(q + 1), value(q + 2), value(q + 3)};
-      low = x < low ? x : low;
-      high = x > high ? x : high;
-    }
-    for (std::size_t i = whole; i < n; ++i) {
-      const double x = value(i);
-      low[0] = x < low[0] ? x : low[0];
-      high[0] = x > high[0] ? x : high[0];
-    }
-    min_ = std::min(std::min(low[0], low[1]), std::min(low[2], low[3]));
-    max_ = std::max(std::max(high[0], high[1]), std::max(high[2], high[3]));
   }
   std::size_t page_slot(std::int64_t key) const { return std::size_t((key >> precision_bits_) + kPageSlots / 2); }
   void* allocate_page(std::size_t slot);
