@@ -645,11 +645,11 @@ TEST(PipelineRetention, MeanSavingsMatchTheExpectedRetention) {
 }
 
 // ---------------------------------------------------------------------------
-// The unit-cube sampler (Philox4x64-10).
+// The unit-cube sampler (Philox4x32-10, src/sampling/monte_carlo_stream.h).
 // ---------------------------------------------------------------------------
 
 // fill() writes exactly uniform(trial, d) at u[d * stride + i] for every entry,
-// for a dimension count that is not a multiple of 4 and a far trial offset,
+// for an odd dimension count (half a word pair unused) and a far trial offset,
 // and leaves the padding between rows alone.
 TEST(PipelineUnitCubeSampler, FillEqualsUniformForEveryEntry) {
   const std::size_t dimensions = 7, n = 300, stride = 320;

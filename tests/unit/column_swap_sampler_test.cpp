@@ -39,7 +39,7 @@ TEST(ColumnSwapSampler, ReadsEachDimensionFromAOrBByItsMask) {
 }
 
 // With no dimension swapped, Monte Carlo A is the d-dimensional run's own
-// points: Philox's counter is (trial, dimension / 4), whatever the width.
+// points: Philox's counter is (trial, dimension / 2, tag), whatever the width.
 TEST(ColumnSwapSampler, MonteCarloAIsTheBaseRunsPoints) {
   const std::size_t d = 10;
   const auto base = UnitCubeSampler::create(SamplingMethod::MonteCarlo, 5, d, 1);

@@ -208,7 +208,7 @@ double standard_normal_quantile(double u) {
 // The same operations as the scalar function in the same order (no FMA), so the
 // same bits; only the branches move out of the loops that do the arithmetic.
 // Every lane gets the central form. The lanes outside the central region (about
-// 15%: tails, 0, 1, NaN and subnormals) are listed without a branch, and the tail
+// 15%: tails, 0, 1, NaN and subnormals) are listed from bit masks (a step per listed lane), and the tail
 // form runs as vectors on the list: the logarithm (detail::log_of_normal, the
 // scalar function's logarithm without its branches), both tail polynomials for
 // every listed lane and a select. (Before, glibc's log was called lane by lane:

@@ -18,8 +18,9 @@
 // Why Philox4x32 and not the 64-bit Philox4x64 the other streams use: its
 // 32 x 32 -> 64-bit multiplies have a vector instruction (vpmuludq) and
 // Philox4x64's 64 x 64 -> 128-bit ones have none. Eight trials a vector on
-// AVX-512 make R1's 37 uniforms a trial about 2.5 times faster than
-// Philox4x64 on the scalar multiplier (benchmarks/README.md, BM_R1UniformsOnly).
+// AVX-512 (four vectors interleaved) make R1's 37 uniforms a trial about 2.9
+// times faster than Philox4x64 on the scalar multiplier: BM_R1UniformsOnly
+// 13.3M -> 38.3M trials/s (benchmarks/README.md, fifth 2026-12-04 session).
 // A pair of words a uniform keeps 52 bits of resolution; one 32-bit word a
 // uniform would be twice as fast again, but ties at 2^-32 and tails cut at
 // 6.4 standard deviations are not what a 10^8-trial run should have.

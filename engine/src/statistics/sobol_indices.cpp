@@ -148,7 +148,7 @@ SobolAnalysis sobol_indices(const model::Model& model, const simulation::RunSett
 
   // A and B: the two halves of one independent stream of 2d dimensions. Its
   // first d dimensions are exactly the base run's uniforms (Philox's counter is
-  // (trial, dimension / 4)), so f(A) is the base case's first N trials.
+  // (trial, dimension / 2, tag): sampling/monte_carlo_stream.h), so f(A) is the base case's first N trials.
   const std::size_t d = plan.dimension_count;
   const auto source = sampling::UnitCubeSampler::create(sampling::SamplingMethod::MonteCarlo, settings.seed, 2 * d, 1);
   simulation::RunSettings run = settings;

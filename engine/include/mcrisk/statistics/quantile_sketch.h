@@ -55,10 +55,10 @@ class QuantileSketch {
     add_many(1, [value](std::size_t) { return value; });
   }
   //! Counts the finite values value(i), i < n; value must be cheap and give the
-  //! same value each time (it is read twice). The hot path of streaming runs:
-  //! the extremes first (vectorised), then chunks of kChunk values in three passes:
-  //!  1. the bucket keys: no branch, so it vectorises (eight keys an instruction
-  //!     with AVX-512);
+  //! same value each time. The hot path of streaming runs: chunks of kChunk
+  //! values in three passes:
+  //!  1. the bucket keys and the extremes, as vectors (four lanes), the one read
+  //!     of the values;
   //!  2. each key's bucket address, prefetched for writing (the page table is
   //!     small and hot; a missing page is the rare, predictable branch);
   //!  3. the increments, one load-add-store each, by then mostly in cache.
