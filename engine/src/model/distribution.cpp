@@ -586,7 +586,7 @@ namespace {
 // Whether every u is in (0, 1) (NaN is not), counted the same way.
 [[gnu::always_inline]] inline bool all_in_open_unit_interval(const double* u, std::size_t n) {
   std::size_t outside = 0;
-  for (std::size_t i = 0; i < n; ++i) outside += (u[i] > 0.0) & (u[i] < 1.0) ? 0 : 1;
+  for (std::size_t i = 0; i < n; ++i) outside += ((u[i] > 0.0) & (u[i] < 1.0)) ? 0 : 1;
   return outside == 0;
 }
 
