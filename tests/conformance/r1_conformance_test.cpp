@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "mcrisk/config/model_loader.h"
 #include "mcrisk/simulation/evaluation_plan.h"
@@ -69,6 +71,41 @@ TEST(R1Plan, NpvDiscountsAtTheGreenBookRate) {
     for (std::size_t t = 0; t < 4; ++t) npv += planned.net[o][t] / std::pow(1.035, double(t));
     EXPECT_NEAR(planned.npv[o], npv, 1e-6);
   }
+}
+
+// Availability clamp((12 (t - s + 1) - delay) / 12, 0, 1) is a column only where the delay can
+// cut the year: where even the longest delay the driver can draw leaves the item running all
+// year, it is the constant 1 (no program). Education's delay is at most 9 months and starts in
+// 2011/12, so only that year has a column; a 15-month delay reaches into the second year, not
+// the third. A scenario that shifts the delay makes its bound unknown: every year is a column.
+TEST(R1Plan, AvailabilityIsAColumnOnlyWhereTheDelayCanCutTheYear) {
+  const auto availability_columns = [](const simulation::EvaluationPlan& plan, const std::string& item, const std::string& option) {
+    std::vector<std::string> years;
+    for (const auto& program : plan.programs) {
+      const std::string& label = program.label;
+      if (label.rfind(item + " availability (option " + option + ",", 0) == 0) years.push_back(label);
+    }
+    return years;
+  };
+  const auto education = availability_columns(r1().plan, "education", "1A");
+  ASSERT_EQ(education.size(), 1u);
+  EXPECT_NE(education[0].find("2011/12"), std::string::npos) << education[0];
+  const auto out_of_school = availability_columns(r1().plan, "out_of_school", "2");  // starts 2011/12, delay up to 15 months
+  ASSERT_EQ(out_of_school.size(), 2u);
+  EXPECT_NE(out_of_school[0].find("2011/12"), std::string::npos) << out_of_school[0];
+  EXPECT_NE(out_of_school[1].find("2012/13"), std::string::npos) << out_of_school[1];
+
+  model::ScenarioOverride shift;
+  shift.kind = model::ScenarioOverride::Kind::Affine;
+  shift.driver = std::size_t(std::find_if(r1().model.drivers.begin(), r1().model.drivers.end(),
+                                          [](const model::Driver& driver) { return driver.name == "delay_months"; }) -
+                             r1().model.drivers.begin());
+  ASSERT_LT(shift.driver, r1().model.drivers.size());
+  shift.shift = 1.0;
+  simulation::PlanAdjustments adjustments;
+  adjustments.overrides.push_back(shift);
+  const auto shifted = simulation::EvaluationPlan::compile(r1().model, adjustments);
+  EXPECT_EQ(availability_columns(shifted, "education", "1A").size(), 3u);
 }
 
 TEST(Determinism, BitIdenticalOnOneTwoAndEightThreads) {
