@@ -108,6 +108,20 @@ TEST(R1Plan, AvailabilityIsAColumnOnlyWhereTheDelayCanCutTheYear) {
   EXPECT_EQ(availability_columns(shifted, "education", "1A").size(), 3u);
 }
 
+// The planned case writes each driver's planned value into its column, and a planned delay need
+// not lie in the driver's support: the fold must hold for it too. Education's delay planned at 15
+// months (its support ends at 9) leaves option 1A three months of 2012/13: 0.75 of 335,000.
+TEST(R1Plan, AvailabilityOfAPlannedDelayBeyondTheSupport) {
+  model::Model changed = r1().model;
+  const auto delay = std::find_if(changed.drivers.begin(), changed.drivers.end(), [](const model::Driver& driver) { return driver.name == "delay_months"; });
+  ASSERT_NE(delay, changed.drivers.end());
+  delay->planned.at(0) = 15;  // education, the first cluster
+  const auto planned = simulation::planned_case(simulation::EvaluationPlan::compile(changed));
+  EXPECT_EQ(planned.gross[0][1], 0.0);                  // 2011/12: (12 - 15) / 12 clamps to 0
+  EXPECT_NEAR(planned.gross[0][2], 0.75 * 335000, 1e-6);  // 2012/13: (24 - 15) / 12
+  EXPECT_NEAR(planned.gross[0][3], 335000, 1e-6);         // 2013/14: (36 - 15) / 12 clamps to 1
+}
+
 TEST(Determinism, BitIdenticalOnOneTwoAndEightThreads) {
   const auto one = run(20000, 1, 256);
   const auto two = run(20000, 2, 256);

@@ -280,6 +280,30 @@ TEST(DistributionKnownValues, TriangularQuantileInvertsCdf) {
   EXPECT_NEAR(d.quantile(0.2 / 0.7), 1.0, 1e-12);
 }
 
+// Every draw lies in [min, max]: with the mode at one end, the far end's value could round past
+// the other end (Triangular(-7.475, 12, 12) at u = 1 - 2^-53 gave 12.000000000000002). Plans fold
+// on max() (EvaluationPlan's availability), so a draw past it would be a wrong result. The
+// extreme uniforms of the MC stream (2^-53, 1 - 2^-53), scalar and block forms alike.
+TEST(DistributionKnownValues, EveryFamilysDrawsStayInTheSupportAtTheExtremeUniforms) {
+  const std::vector<Distribution> distributions = {
+      Distribution::triangular(-7.475, 12, 12), Distribution::triangular(-7.475, -7.475, 12), Distribution::triangular(0.1, 0.1, 0.3),
+      Distribution::triangular(0.1, 0.3, 0.3),  Distribution::triangular(0, 4, 15),           Distribution::uniform(-3.3, 1e6),
+      Distribution::pert(0.2, 0.65, 1.0),       Distribution::pert(-7.475, 12, 12),           Distribution::beta(0.5, 0.5, -1, 3),
+  };
+  std::vector<double> u = {0x1p-53, 1e-300, 1e-12, 0.5, 1.0 - 1e-12, 1.0 - 0x1p-53};
+  for (int k = 1; k < 2000; ++k) u.push_back(1.0 - k * 0x1p-53);  // the top of the MC stream's grid
+  std::vector<double> block(u.size());
+  for (const Distribution& d : distributions) {
+    d.quantile_block(u.data(), block.data(), u.size());
+    for (std::size_t i = 0; i < u.size(); ++i) {
+      const double x = d.quantile(u[i]);
+      EXPECT_GE(x, d.min()) << d.describe() << " u " << std::hexfloat << u[i];
+      EXPECT_LE(x, d.max()) << d.describe() << " u " << std::hexfloat << u[i];
+      EXPECT_EQ(block[i], x) << d.describe() << " block form at u " << std::hexfloat << u[i];
+    }
+  }
+}
+
 TEST(DistributionKnownValues, NormalFromPercentiles) {
   // P10 = -1, P90 = 1 gives mean 0 and sd 1 / Phi^-1(0.9), tolerance 1e-12.
   const Distribution d = Distribution::normal_from_percentiles(0.1, -1.0, 0.9, 1.0);

@@ -525,10 +525,13 @@ double Distribution::quantile(double u) const {
       // Inverse of the piecewise-quadratic CDF (Johnson, Kotz & Balakrishnan,
       // vol. 2, ch. 26.9): below F(mode) = (mode-min)/(max-min) the left
       // branch, above it the right branch written in 1-u for tail accuracy.
+      // Each branch is kept inside [min, max] at both ends: with the mode at an end, the far end's
+      // value can round past the other end (Triangular(-7.475, 12, 12) at u = 1 - 2^-53 gave
+      // 12.000000000000002), and a draw outside the support is wrong (plans fold on max()).
       const double range = c_ - a_;
       const double at_mode = (b_ - a_) / range;
-      if (u < at_mode) return std::max(a_, a_ + std::sqrt(u * range * (b_ - a_)));
-      return std::min(c_, c_ - std::sqrt((1.0 - u) * range * (c_ - b_)));
+      if (u < at_mode) return std::min(c_, std::max(a_, a_ + std::sqrt(u * range * (b_ - a_))));
+      return std::max(a_, std::min(c_, c_ - std::sqrt((1.0 - u) * range * (c_ - b_))));
     }
     case DistributionFamily::Pert:
     case DistributionFamily::Beta:
@@ -567,10 +570,6 @@ double Distribution::tabulated_from_normal_score(double z) const {
   return tabulated_quantile(standard_normal_cdf(z));  // |z| > 8.5, +-inf or NaN
 }
 
-// tabulated_from_normal_score() of every lane where the table covers the score,
-// as vectors (the table read at the score moved into it; z and x distinct): the
-// caller redoes the lanes outside it. Always inlined so that the vector clones of
-// its callers vectorise it.
 namespace {
 
 // Whether the table covers every score of a chunk (BetaQuantileTable::covers; NaN is not covered). The
@@ -592,6 +591,10 @@ namespace {
 
 }  // namespace
 
+// tabulated_from_normal_score() of every lane where the table covers the score,
+// as vectors (the table read at the score moved into it; z and x distinct): the
+// caller redoes the lanes outside it. Always inlined so that the vector clones of
+// its callers vectorise it.
 [[gnu::always_inline]] inline void Distribution::table_block(const double* __restrict z, double* __restrict x, std::size_t n) const {
   const double* coefficients = beta_table_->coefficients();
   const double low = c_, high = d_;
@@ -651,8 +654,10 @@ void Distribution::quantile_block(const double* u, double* x, std::size_t n) con
         const bool left = p < at_mode;
         const double s = std::sqrt((left ? p : 1.0 - p) * range * (left ? left_width : right_width));
         const double from_low = low + s, from_high = high - s;
-        const double left_value = low < from_low ? from_low : low;       // std::max(low, low + s)
-        const double right_value = from_high < high ? from_high : high;  // std::min(high, high - s)
+        const double left_bounded = low < from_low ? from_low : low;        // std::max(low, low + s)
+        const double right_bounded = from_high < high ? from_high : high;  // std::min(high, high - s)
+        const double left_value = left_bounded < high ? left_bounded : high;     // std::min(high, ...)
+        const double right_value = low < right_bounded ? right_bounded : low;    // std::max(low, ...)
         x[i] = left ? left_value : right_value;
       }
       break;

@@ -428,9 +428,9 @@ class PlanCompiler {
     // touching the delay expression, so the delay's own column is shared.
     const double months_running = 12.0 * double(t - start + 1) - adjustments_.extra_delay_months;
     if (!delay.is_column) return {false, std::clamp((months_running - delay.value) / 12.0, 0.0, 1.0), 0};
-    // Running the whole year even at the longest delay the driver can draw: 1 in every trial, a constant
-    // (the subtraction and the division round monotonically, so a shorter delay cannot give less). R1's
-    // third and fourth years are such: a third of its availability columns, each a division per trial.
+    // Running the whole year even at the longest delay the column can hold: 1 in every trial and in the
+    // planned case, a constant (the subtraction and the division round monotonically, so a shorter delay
+    // cannot give less). R1: 11 availability columns instead of 14, each a division per trial.
     if (const auto longest = largest_draw(delay.column); longest && std::clamp((months_running - *longest) / 12.0, 0.0, 1.0) == 1.0) {
       return {false, 1.0, 0};
     }
@@ -442,8 +442,9 @@ class PlanCompiler {
   }
 
   // The largest value a component's column can hold, where it is known: the top of its marginal's
-  // support (every family's quantile and normal-score forms stay at or below it), for a component no
-  // scenario shifts or scales. Columns of derived expressions and AR(1) series: unknown.
+  // support (every family's quantile and normal-score forms stay at or below it) or the planned value
+  // (which evaluate_planned() writes there, and need not be in the support), for a component no scenario
+  // shifts or scales. Columns of derived expressions and AR(1) series: unknown.
   std::optional<double> largest_draw(std::size_t column) const {
     if (column >= plan_.component_count) return std::nullopt;
     const ComponentTransform& transform = plan_.transforms[column];
@@ -451,7 +452,7 @@ class PlanCompiler {
     for (const ColumnProgram& adjustment : affine_programs_) {
       if (adjustment.output_column == column) return std::nullopt;
     }
-    const double largest = transform.marginal.max();
+    const double largest = std::max(transform.marginal.max(), plan_.planned_components[column]);
     if (!std::isfinite(largest)) return std::nullopt;
     return largest;
   }
