@@ -58,6 +58,22 @@ void fill_portable(std::uint64_t seed, std::uint64_t first_trial, std::size_t be
 // The two kernels are one algorithm written twice: GCC 12 does not inline target-specific helpers into
 // a template (or lambda) that is not itself of that target, so it cannot be written once for both.
 
+// Philox4x32-10's key in each round: the seed's two halves, each bumped by its step after every round
+// (Random123's philox4x32_R), computed once for both vector kernels, which broadcast them.
+struct RoundKeys {
+  std::uint32_t first[kRounds], second[kRounds];
+};
+
+RoundKeys round_keys(std::uint64_t seed) {
+  RoundKeys keys{};
+  std::uint32_t k0 = std::uint32_t(seed), k1 = std::uint32_t(seed >> 32);
+  for (int round = 0; round < kRounds; ++round, k0 += kKeyStep0, k1 += kKeyStep1) {
+    keys.first[round] = k0;
+    keys.second[round] = k1;
+  }
+  return keys;
+}
+
 // uniform_from_words() on each lane: `high`'s low half above `low`'s low half.
 __attribute__((target("avx512f"), always_inline)) inline __m512d to_uniform(__m512i high, __m512i low) {
   const __m512i word = _mm512_mask_blend_epi32(0x5555, _mm512_slli_epi64(high, 32), low);  // even (low) halves from `low`
@@ -75,14 +91,13 @@ __attribute__((target("avx2"), always_inline)) inline __m256i xor3(__m256i a, __
   return _mm256_xor_si256(_mm256_xor_si256(a, b), c);
 }
 
-__attribute__((target("avx512f"))) std::size_t fill_avx512(std::uint64_t seed, std::uint64_t first_trial, std::size_t n,
+__attribute__((target("avx512f"))) std::size_t fill_avx512(const RoundKeys& keys, std::uint64_t first_trial, std::size_t n,
                                                            std::size_t dimensions, double* u, std::size_t stride) {
   constexpr std::size_t kLanes = 8, kInterleave = 4, kStep = kLanes * kInterleave;
   __m512i key0[kRounds], key1[kRounds];
-  std::uint32_t k0 = std::uint32_t(seed), k1 = std::uint32_t(seed >> 32);
-  for (int round = 0; round < kRounds; ++round, k0 += kKeyStep0, k1 += kKeyStep1) {
-    key0[round] = _mm512_set1_epi64(k0);
-    key1[round] = _mm512_set1_epi64(k1);
+  for (int round = 0; round < kRounds; ++round) {
+    key0[round] = _mm512_set1_epi64(keys.first[round]);
+    key1[round] = _mm512_set1_epi64(keys.second[round]);
   }
   const __m512i multiplier0 = _mm512_set1_epi64(kMultiplier0), multiplier1 = _mm512_set1_epi64(kMultiplier1);
   const __m512i lane_offsets = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), tag = _mm512_set1_epi64(kMonteCarloStreamTag);
@@ -118,14 +133,13 @@ __attribute__((target("avx512f"))) std::size_t fill_avx512(std::uint64_t seed, s
   return whole;
 }
 
-__attribute__((target("avx2"))) std::size_t fill_avx2(std::uint64_t seed, std::uint64_t first_trial, std::size_t n, std::size_t dimensions,
+__attribute__((target("avx2"))) std::size_t fill_avx2(const RoundKeys& keys, std::uint64_t first_trial, std::size_t n, std::size_t dimensions,
                                                      double* u, std::size_t stride) {
   constexpr std::size_t kLanes = 4, kInterleave = 2, kStep = kLanes * kInterleave;
   __m256i key0[kRounds], key1[kRounds];
-  std::uint32_t k0 = std::uint32_t(seed), k1 = std::uint32_t(seed >> 32);
-  for (int round = 0; round < kRounds; ++round, k0 += kKeyStep0, k1 += kKeyStep1) {
-    key0[round] = _mm256_set1_epi64x(k0);
-    key1[round] = _mm256_set1_epi64x(k1);
+  for (int round = 0; round < kRounds; ++round) {
+    key0[round] = _mm256_set1_epi64x(keys.first[round]);
+    key1[round] = _mm256_set1_epi64x(keys.second[round]);
   }
   const __m256i multiplier0 = _mm256_set1_epi64x(kMultiplier0), multiplier1 = _mm256_set1_epi64x(kMultiplier1);
   const __m256i lane_offsets = _mm256_set_epi64x(3, 2, 1, 0), tag = _mm256_set1_epi64x(kMonteCarloStreamTag);
@@ -210,8 +224,8 @@ void fill_monte_carlo(StreamKernel kernel, std::uint64_t seed, std::uint64_t fir
   if (!stream_kernel_available(kernel)) throw std::invalid_argument("this machine cannot run the requested Monte Carlo stream kernel");
   std::size_t done = 0;  // the vector kernels do whole vectors of trials, the portable one the rest
 #ifdef MCRISK_STREAM_X86
-  if (kernel == StreamKernel::Avx512) done = fill_avx512(seed, first_trial, n, dimensions, u, stride);
-  if (kernel == StreamKernel::Avx2) done = fill_avx2(seed, first_trial, n, dimensions, u, stride);
+  if (kernel == StreamKernel::Avx512) done = fill_avx512(round_keys(seed), first_trial, n, dimensions, u, stride);
+  if (kernel == StreamKernel::Avx2) done = fill_avx2(round_keys(seed), first_trial, n, dimensions, u, stride);
 #endif
   fill_portable(seed, first_trial, done, n, dimensions, u, stride);
 }
