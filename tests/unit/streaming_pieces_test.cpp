@@ -217,52 +217,65 @@ TEST(QuantileSketch, MovingMergeEqualsCopyingMergeAndEmptiesTheSource) {
   EXPECT_EQ(moved.max(), 1e300);
 }
 
-// Counters are 32 bits until a sketch holds more than 2^32 - 1 values, then
-// 64 bits (widened once). Counts past 2^32 in one bucket, through add_bucket,
-// merges of every width pairing, a moving merge, a copy and save/load, must be
-// the exact integers, and queries must read them at either width.
-TEST(QuantileSketch, CountsBeyondThirtyTwoBitsAreExactAtEveryWidth) {
-  constexpr std::uint64_t kBig = 3'000'000'000;  // two of them overflow 32 bits
-  QuantileSketch narrow;
-  for (double x : {1.0, 2.0, 3.0}) narrow.add(x);
-  QuantileSketch wide;
-  const std::int64_t key_of_two = [] {
+// Counters are 16 bits, and a bucket that passes 2^16 - 1 carries into its
+// page's 64-bit carries. Counts past 2^16 and past 2^32 in one bucket, reached
+// by adding values (the hot path), by add_bucket, and by merges whose low bits
+// carry, must be the exact integers, and every query (including the page totals
+// that let order statistics skip pages) must read them.
+TEST(QuantileSketch, CountsPastSixteenBitsCarryExactly) {
+  const auto key_of = [](double x) {
     QuantileSketch probe;
-    probe.add(2.0);
+    probe.add(x);
     return probe.nonzero_buckets().front().first;
-  }();
-  wide.add_bucket(key_of_two, kBig);
-  wide.add_bucket(key_of_two, kBig);  // 6e9 in one bucket: the sketch widens first
-  wide.add(-5.0);
-  ASSERT_EQ(wide.count(), 2 * kBig + 1);
-  const auto wide_buckets = wide.nonzero_buckets();
-  ASSERT_EQ(wide_buckets.size(), 2u);
-  EXPECT_EQ(wide_buckets[1], std::make_pair(key_of_two, 2 * kBig));
-  EXPECT_EQ(wide.order_statistic(2).bucket_count, 2 * kBig);
-  EXPECT_EQ(wide.min(), -5.0);
+  };
+  const std::int64_t two = key_of(2.0), minus_five = key_of(-5.0), million = key_of(1e6);
 
-  // Narrow into wide, wide into narrow, and a moving merge into an empty sketch.
-  QuantileSketch into_wide(wide), into_narrow(narrow), taken;
-  into_wide.merge(narrow);
-  into_narrow.merge(wide);
-  EXPECT_EQ(into_wide.nonzero_buckets(), into_narrow.nonzero_buckets());
-  EXPECT_EQ(into_wide.count(), 2 * kBig + 4);
-  QuantileSketch spent(into_wide);
-  taken.merge(std::move(spent));
-  EXPECT_EQ(taken.nonzero_buckets(), into_wide.nonzero_buckets());
-  const auto merged = taken.nonzero_buckets();
-  const auto at_two = std::find_if(merged.begin(), merged.end(), [&](const auto& bucket) { return bucket.first == key_of_two; });
-  ASSERT_NE(at_two, merged.end());
-  EXPECT_EQ(at_two->second, 2 * kBig + 1);
-  // The values just below 2^32 stay narrow and exact; one more widens.
+  // 70,000 values in one bucket through add_many: its counter carries once, at the 65,536th.
+  QuantileSketch added;
+  added.add_many(70000, [](std::size_t) { return 2.0; });
+  added.add(-5.0);
+  for (int i = 0; i < 10; ++i) added.add(1e6);
+  using Buckets = std::vector<std::pair<std::int64_t, std::uint64_t>>;
+  EXPECT_EQ(added.nonzero_buckets(), (Buckets{{minus_five, 1}, {two, 70000}, {million, 10}}));
+  EXPECT_EQ(added.count(), 70011u);
+  EXPECT_EQ(added.order_statistic(2).bucket_count, 70000u);
+  EXPECT_EQ(added.order_statistic(70001).bucket_count, 70000u);
+  // Ranks past the carried bucket are found by skipping its page, whose total must include the carry.
+  EXPECT_NEAR(added.order_statistic(70002).value, 1e6, 1e6 * added.relative_error_bound());
+  EXPECT_EQ(added.order_statistic(70002).bucket_count, 10u);
+  // Each value read as a point of its bucket: within the bucket width of 2.0 (2^-11) of the true sum per value.
+  EXPECT_NEAR(added.sum_of_smallest(70001), -5.0 + 70000 * 2.0, 70001 * 0x1p-11);
+
+  // Exactly at the edges: 65,535 stays in 16 bits, one more carries, and add_bucket carries too.
   QuantileSketch edge;
-  edge.add_bucket(key_of_two, std::numeric_limits<std::uint32_t>::max() - 1);
+  edge.add_bucket(two, 65535);
+  EXPECT_EQ(edge.nonzero_buckets(), (Buckets{{two, 65535}}));
   edge.add(2.0);
-  ASSERT_EQ(edge.nonzero_buckets().size(), 1u);
-  EXPECT_EQ(edge.nonzero_buckets()[0].second, std::uint64_t{std::numeric_limits<std::uint32_t>::max()});
-  edge.add(2.0);
-  ASSERT_EQ(edge.nonzero_buckets().size(), 1u) << "a 32-bit counter wrapped";
-  EXPECT_EQ(edge.nonzero_buckets()[0].second, std::uint64_t{std::numeric_limits<std::uint32_t>::max()} + 1);
+  EXPECT_EQ(edge.nonzero_buckets(), (Buckets{{two, 65536}})) << "a 16-bit counter wrapped without carrying";
+  constexpr std::uint64_t kBig = 6'000'000'000;  // past 2^32 in one bucket
+  edge.add_bucket(two, kBig);
+  EXPECT_EQ(edge.nonzero_buckets(), (Buckets{{two, kBig + 65536}}));
+  EXPECT_EQ(edge.count(), kBig + 65536);
+
+  // Merges: low bits that carry in the sum (40,000 + 40,000), carries on either side, a moving merge into an
+  // empty sketch, a copy and a save/load round trip.
+  QuantileSketch forty_a, forty_b;
+  forty_a.add_many(40000, [](std::size_t) { return 2.0; });
+  forty_b.add_many(40000, [](std::size_t) { return 2.0; });
+  forty_a.merge(forty_b);
+  EXPECT_EQ(forty_a.nonzero_buckets(), (Buckets{{two, 80000}}));
+  QuantileSketch into_added(added), into_edge(edge), taken;
+  into_added.merge(edge);
+  into_edge.merge(added);
+  EXPECT_EQ(into_added.nonzero_buckets(), into_edge.nonzero_buckets());
+  EXPECT_EQ(into_added.nonzero_buckets(), (Buckets{{minus_five, 1}, {two, kBig + 65536 + 70000}, {million, 10}}));
+  EXPECT_EQ(into_added.count(), kBig + 65536 + 70011);
+  QuantileSketch spent(into_added);
+  taken.merge(std::move(spent));
+  EXPECT_EQ(taken.nonzero_buckets(), into_added.nonzero_buckets());
+  EXPECT_EQ(taken.order_statistic(taken.count() - 5).bucket_count, 10u);
+  taken.add_many(70000, [](std::size_t) { return 1e6; });  // the taken-over pages still carry
+  EXPECT_EQ(taken.nonzero_buckets().back(), std::make_pair(million, std::uint64_t{70010}));
 
   mcrisk::util::ByteWriter out;
   taken.save(out);

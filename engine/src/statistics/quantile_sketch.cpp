@@ -46,7 +46,7 @@ QuantileSketch::QuantileSketch(QuantileSketch&& other) noexcept
       arena_(std::move(other.arena_)),
       held_(std::move(other.held_)),
       pages_(std::move(other.pages_)),
-      wide_(other.wide_),
+      carries_(std::move(other.carries_)),
       page_counts_(std::move(other.page_counts_)),
       page_counts_valid_(other.page_counts_valid_),
       count_(other.count_),
@@ -63,7 +63,7 @@ QuantileSketch& QuantileSketch::operator=(QuantileSketch&& other) noexcept {
     arena_ = std::move(other.arena_);
     held_ = std::move(other.held_);
     pages_ = std::move(other.pages_);
-    wide_ = other.wide_;
+    carries_ = std::move(other.carries_);
     page_counts_ = std::move(other.page_counts_);
     page_counts_valid_ = other.page_counts_valid_;
     count_ = other.count_;
@@ -79,7 +79,7 @@ QuantileSketch& QuantileSketch::operator=(QuantileSketch&& other) noexcept {
 void QuantileSketch::clear_to_empty() {
   held_.clear();  // arena_ stays: a spent sketch's new pages still come from the arena it was given
   pages_.clear();
-  wide_ = false;
+  carries_.clear();
   page_counts_.clear();
   page_counts_valid_ = false;
   count_ = 0;
@@ -90,7 +90,7 @@ void QuantileSketch::clear_to_empty() {
 QuantileSketch::~QuantileSketch() = default;
 
 namespace {
-constexpr std::size_t kOwnSlabBytes = std::size_t{1} << 20;  // 64 pages of the default precision, on 4 KiB pages
+constexpr std::size_t kOwnSlabBytes = std::size_t{1} << 20;  // 128 pages of the default precision, on 4 KiB pages
 }  // namespace
 
 util::PageArena& QuantileSketch::page_arena() {
@@ -99,51 +99,46 @@ util::PageArena& QuantileSketch::page_arena() {
   return *arena_;
 }
 
-void* QuantileSketch::allocate_page(std::size_t slot) {
-  pages_[slot] = page_arena().allocate(page_bytes());  // zero counts
+QuantileSketch::Count* QuantileSketch::allocate_page(std::size_t slot) {
+  pages_[slot] = static_cast<Count*>(page_arena().allocate(buckets_per_page() * sizeof(Count)));  // zero counts
   return pages_[slot];
 }
 
-void QuantileSketch::widen() {
-  if (wide_) return;
-  util::PageArena& arena = page_arena();
-  for (void*& page : pages_) {
-    if (page == nullptr) continue;
-    const auto* narrow = static_cast<const std::uint32_t*>(page);
-    auto* wide = static_cast<std::uint64_t*>(arena.allocate((offset_mask_ + 1) * sizeof(std::uint64_t)));
-    std::copy(narrow, narrow + offset_mask_ + 1, wide);
-    page = wide;
-  }
-  wide_ = true;
+void QuantileSketch::add_carry(std::size_t slot, std::size_t offset, std::uint64_t carries) {
+  if (carries_.empty()) carries_.assign(kPageSlots, nullptr);
+  std::uint64_t*& page_carries = carries_[slot];
+  if (page_carries == nullptr) page_carries = static_cast<std::uint64_t*>(page_arena().allocate(buckets_per_page() * sizeof(std::uint64_t)));
+  page_carries[offset] += carries;
 }
 
-namespace {
-
-// into[i] += from[i] over one page, for each pair of counter widths.
-template <typename Into, typename From>
-void add_page(void* into, const void* from, std::size_t size) {
-  Into* to = static_cast<Into*>(into);
-  const From* counts = static_cast<const From*>(from);
-  for (std::size_t i = 0; i < size; ++i) to[i] = Into(to[i] + counts[i]);
+void QuantileSketch::add_count(std::size_t slot, std::size_t offset, std::uint64_t count) {
+  Count& low = pages_[slot][offset];
+  const std::uint64_t sum = std::uint64_t{low} + (count & 0xffff);
+  low = Count(sum);
+  const std::uint64_t carries = (count >> 16) + (sum >> 16);
+  if (carries != 0) add_carry(slot, offset, carries);
 }
-
-}  // namespace
 
 void QuantileSketch::merge(const QuantileSketch& other) {
   if (other.precision_bits_ != precision_bits_) throw std::invalid_argument("merging quantile sketches of different precision");
   if (pages_.empty()) make_page_table();  // a moved-from sketch
-  if (!wide_ && (other.wide_ || other.count_ > kNarrowLimit - count_)) widen();
-  const std::size_t size = offset_mask_ + 1;
+  const std::size_t size = buckets_per_page();
   for (std::size_t slot = 0; slot < other.pages_.size(); ++slot) {
-    const void* from = other.pages_[slot];
+    const Count* from = other.pages_[slot];
     if (from == nullptr) continue;
-    void* into = pages_[slot] ? pages_[slot] : allocate_page(slot);
-    if (!wide_) {
-      add_page<std::uint32_t, std::uint32_t>(into, from, size);  // both narrow, and the sum of counts fits
-    } else if (other.wide_) {
-      add_page<std::uint64_t, std::uint64_t>(into, from, size);
+    Count* into = pages_[slot] ? pages_[slot] : allocate_page(slot);
+    // Whether any bucket's low bits pass 16 bits, first (a vector loop): then, nearly always, the page is a
+    // plain vector addition, and only a page that carries takes the loop that carries bucket by bucket.
+    std::uint32_t passed = 0;
+    for (std::size_t i = 0; i < size; ++i) passed |= std::uint32_t{into[i]} + std::uint32_t{from[i]};
+    if (passed >> 16 == 0) {
+      for (std::size_t i = 0; i < size; ++i) into[i] = Count(into[i] + from[i]);
     } else {
-      add_page<std::uint64_t, std::uint32_t>(into, from, size);
+      for (std::size_t i = 0; i < size; ++i) add_count(slot, i, from[i]);
+    }
+    if (const std::uint64_t* carries = other.carries_of(slot)) {
+      for (std::size_t i = 0; i < size; ++i)
+        if (carries[i] != 0) add_carry(slot, i, carries[i]);
     }
   }
   page_counts_valid_ = false;
@@ -160,12 +155,12 @@ void QuantileSketch::merge(QuantileSketch&& other) {
   // (new pages from its own arena) instead: taking pages would keep the other's whole
   // arena alive (a thread's 42 sketches and its pending buffers), once per merge, and a
   // run merged round after round (--precision, resumed runs) would grow without bound.
-  const bool take_over = std::all_of(pages_.begin(), pages_.end(), [](const void* page) { return page == nullptr; });
+  const bool take_over = std::all_of(pages_.begin(), pages_.end(), [](const Count* page) { return page == nullptr; });
   if (!take_over) {
     merge(std::as_const(other));
   } else {
     pages_.swap(other.pages_);  // kPageSlots slots each, or none (moved from); the other is left with no pages
-    wide_ = other.wide_;        // this sketch held no counts: it takes the other's counters as they are
+    carries_.swap(other.carries_);  // this sketch held no counts, so no carries either
     held_.insert(held_.end(), std::make_move_iterator(other.held_.begin()), std::make_move_iterator(other.held_.end()));
     page_counts_valid_ = false;
     count_ += other.count_;
@@ -178,9 +173,11 @@ void QuantileSketch::merge(QuantileSketch&& other) {
 double QuantileSketch::relative_error_bound() const { return std::ldexp(1.0, -precision_bits_); }
 
 std::size_t QuantileSketch::bytes() const {
-  std::size_t pages = 0;
-  for (const void* page : pages_) pages += page ? 1 : 0;
-  return pages * page_bytes() + pages_.size() * sizeof(pages_[0]);
+  std::size_t pages = 0, carried = 0;
+  for (const Count* page : pages_) pages += page ? 1 : 0;
+  for (const std::uint64_t* carries : carries_) carried += carries ? 1 : 0;
+  return pages * buckets_per_page() * sizeof(Count) + carried * buckets_per_page() * sizeof(std::uint64_t) +
+         pages_.size() * sizeof(pages_[0]) + carries_.size() * sizeof(carries_[0]);
 }
 
 void QuantileSketch::bucket_bounds(std::int64_t key, double& low, double& high) const {
@@ -203,10 +200,12 @@ void QuantileSketch::refresh_page_counts() const {
   if (page_counts_valid_) return;
   page_counts_.resize(pages_.size());
   for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
-    const void* page = pages_[slot];
     std::uint64_t total = 0;
-    if (page != nullptr)
-      for (std::size_t i = 0; i <= offset_mask_; ++i) total += count_at(page, i);
+    if (const Count* page = pages_[slot]) {
+      for (std::size_t i = 0; i <= offset_mask_; ++i) total += page[i];
+      if (const std::uint64_t* carries = carries_of(slot))
+        for (std::size_t i = 0; i <= offset_mask_; ++i) total += carries[i] << 16;
+    }
     page_counts_[slot] = total;
   }
   page_counts_valid_ = true;
@@ -217,14 +216,13 @@ void QuantileSketch::walk_smallest(std::uint64_t k, bool only_last, Visit visit)
   if (only_last) refresh_page_counts();
   std::uint64_t covered = 0;
   for (std::size_t slot = 0; slot < pages_.size() && covered < k; ++slot) {
-    const void* page = pages_[slot];
-    if (page == nullptr) continue;
+    if (pages_[slot] == nullptr) continue;
     if (only_last && covered + page_counts_[slot] < k) {
       covered += page_counts_[slot];  // the k-th value is on a later page
       continue;
     }
     for (std::size_t offset = 0; offset <= offset_mask_ && covered < k; ++offset) {
-      const std::uint64_t in_bucket = count_at(page, offset);
+      const std::uint64_t in_bucket = count_at(slot, offset);
       if (in_bucket == 0) continue;
       const std::int64_t key = (std::int64_t(slot) - kPageSlots / 2) * (std::int64_t{1} << precision_bits_) + std::int64_t(offset);
       double low = 0, high = 0;
@@ -276,10 +274,9 @@ double QuantileSketch::squared_deviation_of_smallest(std::uint64_t k, double cen
 std::vector<std::pair<std::int64_t, std::uint64_t>> QuantileSketch::nonzero_buckets() const {
   std::vector<std::pair<std::int64_t, std::uint64_t>> buckets;
   for (std::size_t slot = 0; slot < pages_.size(); ++slot) {
-    const void* page = pages_[slot];
-    if (page == nullptr) continue;
+    if (pages_[slot] == nullptr) continue;
     for (std::size_t offset = 0; offset <= offset_mask_; ++offset) {
-      const std::uint64_t in_bucket = count_at(page, offset);
+      const std::uint64_t in_bucket = count_at(slot, offset);
       if (in_bucket == 0) continue;
       buckets.emplace_back((std::int64_t(slot) - kPageSlots / 2) * (std::int64_t{1} << precision_bits_) + std::int64_t(offset), in_bucket);
     }
@@ -291,14 +288,8 @@ void QuantileSketch::add_bucket(std::int64_t key, std::uint64_t count) {
   if (pages_.empty()) make_page_table();  // a moved-from sketch
   const std::size_t slot = page_slot(key);
   if (slot >= pages_.size()) throw std::out_of_range("quantile sketch bucket key out of range");
-  if (!wide_ && count > kNarrowLimit - count_) widen();
-  void* page = pages_[slot] ? pages_[slot] : allocate_page(slot);
-  const std::size_t offset = std::size_t(key) & offset_mask_;
-  if (wide_) {
-    static_cast<std::uint64_t*>(page)[offset] += count;
-  } else {
-    static_cast<std::uint32_t*>(page)[offset] += std::uint32_t(count);  // fits: count_ + count <= kNarrowLimit
-  }
+  if (pages_[slot] == nullptr) allocate_page(slot);
+  add_count(slot, std::size_t(key) & offset_mask_, count);
   page_counts_valid_ = false;
   count_ += count;
   double low = 0, high = 0;

@@ -15,10 +15,13 @@
 // which the sketch reports with every query (Located::bucket_count) so a
 // summary can state the worst rank error of the figures it prints.
 //
-// Counts are 32-bit while the sketch holds fewer than 2^32 values (no bucket can
-// overflow then), and are widened to 64 bits, once, before a value that would
-// reach 2^32: half the memory of 64-bit counts for every run that fits (R1 on
-// two threads: 141 -> 102 MB peak RSS at 4·10^6 trials).
+// Counters are 16 bits, and a bucket that passes 2^16 - 1 carries into a 64-bit
+// array of its page, made on the page's first carry: a count is low + 2^16 carry,
+// exact at any size. Most buckets never carry (R1's busiest bucket at 4·10^6
+// trials holds a few thousand values), so the counters take a quarter of the
+// memory of 64-bit ones, and half of 32-bit ones, which made a 4·10^6-trial R1
+// run on two threads 8-10% faster (fewer fresh pages to fault in, fewer cache
+// misses while counting; benchmarks/README.md).
 
 #include <algorithm>
 #include <cstddef>
@@ -38,8 +41,8 @@ namespace mcrisk::statistics {
 
 class QuantileSketch {
  public:
-  //! Default 12 bits: value error at most 2.4e-4 relative (£244 on £1m); 16 KiB per binade in use (32 KiB
-  //! once the sketch holds 2^32 values and its counters are widened to 64 bits).
+  //! Default 12 bits: value error at most 2.4e-4 relative (£244 on £1m); 8 KiB per binade in use (and
+  //! 32 KiB more for a binade one of whose buckets has passed 2^16 - 1 values).
   static constexpr int kDefaultPrecisionBits = 12;
   explicit QuantileSketch(int precision_bits = kDefaultPrecisionBits);
   QuantileSketch(const QuantileSketch& other);
@@ -72,12 +75,7 @@ class QuantileSketch {
   [[gnu::always_inline]] void add_many(std::size_t n, ValueOf value) {
     if (n == 0) return;
     if (pages_.empty()) [[unlikely]] make_page_table();  // a moved-from sketch
-    if (!wide_ && n > kNarrowLimit - count_) widen();
-    if (wide_) {
-      count_values<std::uint64_t>(n, value);
-    } else {
-      count_values<std::uint32_t>(n, value);
-    }
+    count_values(n, value);
     count_ += n;
     page_counts_valid_ = false;
   }
@@ -126,16 +124,14 @@ class QuantileSketch {
   // add_many's values per chunk: 8 KiB of keys and addresses on the stack. A 4·10^6-trial R1
   // run took 20% fewer counting samples (perf) than with 256, and no fewer with 1024.
   static constexpr std::size_t kChunk = 512;
-  // Counters are 32 bits while the sketch holds at most kNarrowLimit values (then no bucket can
-  // overflow): half the memory to fault in and to keep in cache of 64-bit counters. A sketch given more
-  // values is widened to 64-bit counters first (widen()), once.
-  static constexpr std::uint64_t kNarrowLimit = std::numeric_limits<std::uint32_t>::max();
-  // Passes 1 to 3 of add_many() with Count counters (std::uint32_t, or std::uint64_t once wide).
-  template <typename Count, typename ValueOf>
+  // A bucket's low 16 bits; the rest of its count is in its page's carries (see the file comment).
+  using Count = std::uint16_t;
+  // Passes 1 to 3 of add_many().
+  template <typename ValueOf>
   [[gnu::always_inline]] void count_values(std::size_t n, ValueOf value) {
     alignas(64) std::int64_t keys[kChunk];
     Count* targets[kChunk];
-    void* const* const table = pages_.data();
+    Count* const* const table = pages_.data();
     // The extremes in four lanes (lane i mod 4; the last n mod 4 values in lane 0), in the pass that
     // reads the values for their keys: one read of the pending values instead of two.
     Lanes low = {min_, min_, min_, min_}, high = {max_, max_, max_, max_};
@@ -162,12 +158,16 @@ class QuantileSketch {
       }
       for (std::size_t i = 0; i < m; ++i) {
         const std::size_t slot = page_slot(keys[i]);
-        void* page = table[slot];
+        Count* page = table[slot];
         if (page == nullptr) [[unlikely]] page = allocate_page(slot);
-        targets[i] = static_cast<Count*>(page) + (std::size_t(keys[i]) & offset_mask_);
+        targets[i] = page + (std::size_t(keys[i]) & offset_mask_);
         __builtin_prefetch(targets[i], 1);
       }
-      for (std::size_t i = 0; i < m; ++i) ++*targets[i];
+      for (std::size_t i = 0; i < m; ++i) {
+        const auto bumped = Count(*targets[i] + 1);
+        *targets[i] = bumped;
+        if (bumped == 0) [[unlikely]] add_carry(page_slot(keys[i]), std::size_t(keys[i]) & offset_mask_, 1);
+      }
     }
     min_ = std::min(std::min(low[0], low[1]), std::min(low[2], low[3]));
     max_ = std::max(std::max(high[0], high[1]), std::max(high[2], high[3]));
@@ -187,20 +187,25 @@ class QuantileSketch {
     return magnitude ^ negative;
   }
   std::size_t page_slot(std::int64_t key) const { return std::size_t((key >> precision_bits_) + kPageSlots / 2); }
-  void* allocate_page(std::size_t slot);
+  Count* allocate_page(std::size_t slot);
+  // Adds `carries` times 2^16 to bucket `offset` of page `slot` (making the page's carries if it has none).
+  void add_carry(std::size_t slot, std::size_t offset, std::uint64_t carries);
+  // Adds `count` to bucket `offset` of page `slot` (which exists), carrying what passes 16 bits.
+  void add_count(std::size_t slot, std::size_t offset, std::uint64_t count);
   // The page table of kPageSlots empty slots, for a sketch that has none (moved from).
   void make_page_table() { pages_.assign(kPageSlots, nullptr); }
   // Leaves this sketch empty, holding no pages (a moved-from or spent sketch; a move has taken arena_ already).
   void clear_to_empty();
   // arena_ (made on first use), recorded in held_: where new pages come from.
   util::PageArena& page_arena();
-  std::size_t page_bytes() const { return (offset_mask_ + 1) * (wide_ ? sizeof(std::uint64_t) : sizeof(std::uint32_t)); }
-  // Bucket `offset` of a page of this sketch's counter width.
-  std::uint64_t count_at(const void* page, std::size_t offset) const {
-    return wide_ ? static_cast<const std::uint64_t*>(page)[offset] : static_cast<const std::uint32_t*>(page)[offset];
+  std::size_t buckets_per_page() const { return offset_mask_ + 1; }
+  // The carries of page `slot`, or nullptr if none of its buckets has carried.
+  const std::uint64_t* carries_of(std::size_t slot) const { return carries_.empty() ? nullptr : carries_[slot]; }
+  // The count of bucket `offset` of page `slot` (which exists).
+  std::uint64_t count_at(std::size_t slot, std::size_t offset) const {
+    const std::uint64_t* carries = carries_of(slot);
+    return pages_[slot][offset] + (carries ? carries[offset] << 16 : 0);
   }
-  // Copies every page into 64-bit counters (new pages from the arena; the 32-bit ones stay there unused).
-  void widen();
   // [low, high): the values of bucket `key`.
   void bucket_bounds(std::int64_t key, double& low, double& high) const;
   // Walks buckets in ascending order until k values are covered; calls
@@ -222,8 +227,10 @@ class QuantileSketch {
   // a short run (a fault costs 5-10 us on this project's VM).
   std::shared_ptr<util::PageArena> arena_;              // where new pages come from (made on first use if unset)
   std::vector<std::shared_ptr<util::PageArena>> held_;  // every arena this sketch's pages live in
-  std::vector<void*> pages_;  // pages_[slot]: the slot's counts (std::uint32_t, or std::uint64_t if wide_), or nullptr
-  bool wide_ = false;
+  std::vector<Count*> pages_;  // pages_[slot]: the low 16 bits of the slot's counts, or nullptr
+  // carries_[slot]: how many times each bucket of the slot has passed 2^16 - 1, or nullptr if none has;
+  // the table itself is made (kPageSlots entries) on the sketch's first carry.
+  std::vector<std::uint64_t*> carries_;
   // Values per page, so queries skip whole pages: recomputed by the first query
   // after a change (queries of one sketch are not run concurrently with changes).
   mutable std::vector<std::uint64_t> page_counts_;
