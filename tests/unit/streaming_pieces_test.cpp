@@ -536,6 +536,43 @@ TEST(QuantileSketch, BatchAddsFindTheExtremesAtAnyPosition) {
   }
 }
 
+// OutputAccumulator::add_group computes the sketch keys and the extremes itself
+// (four lanes, the pending values kept as keys): the extremes at every position
+// of a group, in groups not a multiple of four long, across groups, a copy and a
+// move with values pending, and the counted sketch must equal a sketch given the
+// same values one by one.
+TEST(OutputAccumulator, GroupsKeepTheExactExtremesAndTheSketchOfSingleAdds) {
+  using mcrisk::statistics::OutputAccumulator;
+  for (std::size_t n : {1u, 2u, 3u, 5u, 8u, 13u}) {
+    for (std::size_t low_at = 0; low_at < n; ++low_at) {
+      for (std::size_t high_at = 0; high_at < n; ++high_at) {
+        if (n > 1 && high_at == low_at) continue;
+        std::vector<double> values(n, 10.0);
+        values[high_at] = 70.0;
+        values[low_at] = -3.0;
+        OutputAccumulator accumulator(1.0);
+        accumulator.add_group(n, [&](std::size_t i) { return values[i]; });
+        const OutputAccumulator copy = accumulator;  // pending keys and extremes copied
+        EXPECT_EQ(copy.sketch().min(), -3.0) << n << " values, minimum at " << low_at;
+        EXPECT_EQ(accumulator.sketch().max(), n == 1 ? -3.0 : 70.0) << n << " values, maximum at " << high_at;
+        EXPECT_EQ(accumulator.count(), n);
+      }
+    }
+  }
+  const auto sample = samples(3000)[1];
+  OutputAccumulator grouped(0.0);
+  QuantileSketch singles;
+  for (std::size_t at = 0; at < sample.size(); at += 7) {  // groups of 7: remainders in every group
+    const std::size_t n = std::min<std::size_t>(7, sample.size() - at);
+    grouped.add_group(n, [&](std::size_t i) { return sample[at + i]; });
+    for (std::size_t i = 0; i < n; ++i) singles.add(sample[at + i]);
+    if (at == 700) grouped = OutputAccumulator(std::move(grouped));  // moved with values pending
+  }
+  EXPECT_EQ(grouped.sketch().nonzero_buckets(), singles.nonzero_buckets());
+  EXPECT_EQ(grouped.sketch().min(), *std::min_element(sample.begin(), sample.end()));
+  EXPECT_EQ(grouped.sketch().max(), *std::max_element(sample.begin(), sample.end()));
+}
+
 // add_many works in chunks of 512 values (keys, then addresses, then counts):
 // batches around one and two chunks, whose values open new pages as they go
 // (and repeat buckets within a chunk), count exactly what single adds count,

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
 #include "mcrisk/util/byte_codec.h"
-#include "mcrisk/util/vector_clones.h"
 
 namespace mcrisk::statistics {
 
@@ -21,8 +21,10 @@ OutputAccumulator::OutputAccumulator(const OutputAccumulator& other)
   pending_.first_capacity = other.pending_.first_capacity;
   if (other.pending_.count > 0) {
     pending_.grow(other.pending_.count);
-    std::copy(other.pending_.values, other.pending_.values + other.pending_.count, pending_.values);
+    std::copy(other.pending_.keys, other.pending_.keys + other.pending_.count, pending_.keys);
     pending_.count = other.pending_.count;
+    pending_.low = other.pending_.low;
+    pending_.high = other.pending_.high;
   }
 }
 
@@ -38,9 +40,11 @@ OutputAccumulator::PendingBuffer::PendingBuffer(PendingBuffer&& other) noexcept
     : arena(std::move(other.arena)),
       heap(std::move(other.heap)),
       owner(std::move(other.owner)),
-      values(std::exchange(other.values, nullptr)),
+      keys(std::exchange(other.keys, nullptr)),
       capacity(std::exchange(other.capacity, 0)),
       count(std::exchange(other.count, 0)),
+      low(std::exchange(other.low, std::numeric_limits<double>::infinity())),
+      high(std::exchange(other.high, -std::numeric_limits<double>::infinity())),
       first_capacity(other.first_capacity) {}
 
 OutputAccumulator::PendingBuffer& OutputAccumulator::PendingBuffer::operator=(PendingBuffer&& other) noexcept {
@@ -48,10 +52,12 @@ OutputAccumulator::PendingBuffer& OutputAccumulator::PendingBuffer::operator=(Pe
     arena = std::move(other.arena);
     heap = std::move(other.heap);
     owner = std::move(other.owner);
-    values = std::exchange(other.values, nullptr);
+    keys = std::exchange(other.keys, nullptr);
     capacity = std::exchange(other.capacity, 0);
     count = std::exchange(other.count, 0);
     first_capacity = other.first_capacity;
+    low = std::exchange(other.low, std::numeric_limits<double>::infinity());
+    high = std::exchange(other.high, -std::numeric_limits<double>::infinity());
   }
   return *this;
 }
@@ -59,28 +65,30 @@ OutputAccumulator::PendingBuffer& OutputAccumulator::PendingBuffer::operator=(Pe
 void OutputAccumulator::PendingBuffer::grow(std::size_t needed) {
   if (needed <= capacity) return;
   const std::size_t wanted = std::max(needed, capacity == 0 ? first_capacity : std::min(kSketchBatch, 2 * capacity));
-  std::unique_ptr<double[]> grown_heap;
+  using Key = QuantileSketch::Key;
+  std::unique_ptr<Key[]> grown_heap;
   std::shared_ptr<util::PageArena> grown_owner;
-  double* grown = nullptr;
+  Key* grown = nullptr;
   if (arena) {
-    grown = static_cast<double*>(arena->allocate(wanted * sizeof(double)));
+    grown = static_cast<Key*>(arena->allocate(wanted * sizeof(Key)));
     grown_owner = arena;
   } else {
-    grown_heap = std::make_unique_for_overwrite<double[]>(wanted);
+    grown_heap = std::make_unique_for_overwrite<Key[]>(wanted);
     grown = grown_heap.get();
   }
-  std::copy(values, values + count, grown);  // before the old buffer's owner lets it go (it may be another arena)
+  std::copy(keys, keys + count, grown);  // before the old buffer's owner lets it go (it may be another arena)
   heap = std::move(grown_heap);
   owner = std::move(grown_owner);
-  values = grown;
+  keys = grown;
   capacity = wanted;
 }
 
-MCRISK_VECTOR_CLONES
 const QuantileSketch& OutputAccumulator::counted() const {
   if (pending_.count > 0) {
-    sketch_.add_many(pending_.count, [&](std::size_t i) { return pending_.values[i]; });
+    sketch_.add_keys(pending_.count, pending_.keys, pending_.low, pending_.high);
     pending_.count = 0;
+    pending_.low = std::numeric_limits<double>::infinity();
+    pending_.high = -std::numeric_limits<double>::infinity();
   }
   return sketch_;
 }

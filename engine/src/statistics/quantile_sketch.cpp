@@ -104,6 +104,33 @@ QuantileSketch::Count* QuantileSketch::allocate_page(std::size_t slot) {
   return pages_[slot];
 }
 
+void QuantileSketch::add_keys(std::size_t n, const Key* keys, double low, double high) {
+  if (n == 0) return;
+  if (pages_.empty()) [[unlikely]] make_page_table();  // a moved-from sketch
+  Count* targets[kChunk];
+  Count* const* const table = pages_.data();
+  for (std::size_t base = 0; base < n; base += kChunk) {
+    const std::size_t m = std::min(kChunk, n - base);
+    const Key* const chunk = keys + base;
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::size_t slot = page_slot(chunk[i]);
+      Count* page = table[slot];
+      if (page == nullptr) [[unlikely]] page = allocate_page(slot);
+      targets[i] = page + (std::size_t(chunk[i]) & offset_mask_);
+      __builtin_prefetch(targets[i], 1);
+    }
+    for (std::size_t i = 0; i < m; ++i) {
+      const auto bumped = Count(*targets[i] + 1);
+      *targets[i] = bumped;
+      if (bumped == 0) [[unlikely]] add_carry(page_slot(chunk[i]), std::size_t(chunk[i]) & offset_mask_, 1);
+    }
+  }
+  count_ += n;
+  page_counts_valid_ = false;
+  min_ = std::min(min_, low);
+  max_ = std::max(max_, high);
+}
+
 void QuantileSketch::add_carry(std::size_t slot, std::size_t offset, std::uint64_t carries) {
   if (carries_.empty()) carries_.assign(kPageSlots, nullptr);
   std::uint64_t*& page_carries = carries_[slot];

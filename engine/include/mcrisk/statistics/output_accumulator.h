@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <vector>
@@ -29,9 +30,9 @@ namespace mcrisk::statistics {
 
 class OutputAccumulator {
  public:
-  //! Values held back before they are counted in the sketch (see pending_). 16,384 (128 KiB a buffer):
-  //! a 4·10^6-trial R1 run on two threads was 4% faster than with 65,536 (less memory to fault in and to
-  //! stream through the cache), as fast on one thread; 8,192 was no faster.
+  //! Values held back (as their sketch keys) before they are counted in the sketch (see pending_). 16,384
+  //! (64 KiB a buffer): a 4·10^6-trial R1 run on two threads was 4% faster than with 65,536 (less memory to
+  //! fault in and to stream through the cache), as fast on one thread; 8,192 was no faster.
   static constexpr std::size_t kSketchBatch = 16384;
 
   explicit OutputAccumulator(double shift = 0, int precision_bits = QuantileSketch::kDefaultPrecisionBits);
@@ -60,8 +61,13 @@ class OutputAccumulator {
     using Counts = std::int64_t __attribute__((vector_size(4 * sizeof(std::int64_t))));
     Lanes sum = {0, 0, 0, 0}, squares = {0, 0, 0, 0};
     Counts below_zero = {0, 0, 0, 0};  // -1 per negative value (a vector comparison's true)
+    // The sketch's part is done here, while the values are in registers: their keys go to the pending
+    // buffer (half the bytes of the values, and no second pass to compute them) and their extremes to
+    // the pending extremes, in four lanes.
+    Lanes low = {pending_.low, pending_.low, pending_.low, pending_.low};
+    Lanes high = {pending_.high, pending_.high, pending_.high, pending_.high};
     if (pending_.capacity < pending_.count + n) pending_.grow(pending_.count + n);
-    double* pending = pending_.values + pending_.count;
+    QuantileSketch::Key* pending = pending_.keys + pending_.count;
     const std::size_t whole = n - n % 4;
     for (std::size_t q = 0; q < whole; q += 4) {
       const Lanes x = {value(q), value(q + 1), value(q + 2), value(q + 3)};
@@ -69,7 +75,10 @@ class OutputAccumulator {
       sum += d;
       squares += d * d;
       below_zero += x < 0;
-      __builtin_memcpy(pending + q, &x, sizeof x);
+      low = x < low ? x : low;
+      high = x > high ? x : high;
+      const QuantileSketch::KeyLanes keys = sketch_.keys_of(x);
+      __builtin_memcpy(pending + q, &keys, sizeof keys);
     }
     std::uint64_t negatives = std::uint64_t(-((below_zero[0] + below_zero[1]) + (below_zero[2] + below_zero[3])));
     for (std::size_t i = whole; i < n; ++i) {
@@ -78,9 +87,13 @@ class OutputAccumulator {
       sum[i - whole] += d;
       squares[i - whole] += d * d;
       negatives += x < 0 ? 1 : 0;
-      pending[i] = x;
+      low[0] = x < low[0] ? x : low[0];
+      high[0] = x > high[0] ? x : high[0];
+      pending[i] = sketch_.key_of(x);
     }
     pending_.count += n;
+    pending_.low = std::min(std::min(low[0], low[1]), std::min(low[2], low[3]));
+    pending_.high = std::max(std::max(high[0], high[1]), std::max(high[2], high[3]));
     if (pending_.count >= kSketchBatch) counted();
     sum_.add((sum[0] + sum[1]) + (sum[2] + sum[3]));
     squares_.add((squares[0] + squares[1]) + (squares[2] + squares[3]));
@@ -137,11 +150,14 @@ class OutputAccumulator {
   // at 4 KiB a page), else the heap, not zeroed. A move leaves the source without one.
   struct PendingBuffer {
     std::shared_ptr<util::PageArena> arena;  // where the next buffer comes from; null: the heap
-    std::unique_ptr<double[]> heap;          // the buffer, when it is on the heap
-    std::shared_ptr<util::PageArena> owner;  // the buffer's arena, when it is in one (kept alive)
-    double* values = nullptr;                // the buffer (in the arena or the heap)
+    std::unique_ptr<QuantileSketch::Key[]> heap;  // the buffer, when it is on the heap
+    std::shared_ptr<util::PageArena> owner;       // the buffer's arena, when it is in one (kept alive)
+    QuantileSketch::Key* keys = nullptr;          // the buffer (in the arena or the heap)
     std::size_t capacity = 0;
-    std::size_t count = 0;                   // its first `count` values are pending
+    std::size_t count = 0;  // its first `count` keys are pending
+    // The smallest and largest pending value (+inf and -inf while none is): keys lose the exact extremes.
+    double low = std::numeric_limits<double>::infinity();
+    double high = -std::numeric_limits<double>::infinity();
     std::size_t first_capacity = kSketchBatch;
     PendingBuffer() = default;
     PendingBuffer(PendingBuffer&& other) noexcept;

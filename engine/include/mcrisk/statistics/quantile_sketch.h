@@ -58,27 +58,71 @@ class QuantileSketch {
     add_many(1, [value](std::size_t) { return value; });
   }
   //! Counts the finite values value(i), i < n; value must be cheap and give the
-  //! same value each time. The hot path of streaming runs: chunks of kChunk
-  //! values in three passes:
-  //!  1. the bucket keys and the extremes, as vectors (four lanes), the one read
-  //!     of the values;
-  //!  2. each key's bucket address, prefetched for writing (the page table is
+  //! same value each time: their keys (keys_of, four at a time) and extremes in
+  //! chunks of kChunk, each counted by add_keys. Always inlined so that a vector
+  //! clone (util/vector_clones.h) of the caller compiles the key pass for its width.
+  template <typename ValueOf>
+  [[gnu::always_inline]] void add_many(std::size_t n, ValueOf value) {
+    alignas(64) Key keys[kChunk];
+    static_assert(kChunk % 4 == 0, "only the last chunk has a remainder");
+    for (std::size_t base = 0; base < n; base += kChunk) {
+      const std::size_t m = std::min(kChunk, n - base);
+      const std::size_t whole = m - m % 4;
+      Lanes low = {min_, min_, min_, min_}, high = {max_, max_, max_, max_};
+      for (std::size_t q = 0; q < whole; q += 4) {
+        const Lanes x = {value(base + q), value(base + q + 1), value(base + q + 2), value(base + q + 3)};
+        low = x < low ? x : low;
+        high = x > high ? x : high;
+        const KeyLanes key = keys_of(x);
+        __builtin_memcpy(keys + q, &key, sizeof key);
+      }
+      for (std::size_t i = whole; i < m; ++i) {
+        const double x = value(base + i);
+        low[0] = x < low[0] ? x : low[0];
+        high[0] = x > high[0] ? x : high[0];
+        keys[i] = key_of(x);
+      }
+      add_keys(m, keys, std::min(std::min(low[0], low[1]), std::min(low[2], low[3])),
+               std::max(std::max(high[0], high[1]), std::max(high[2], high[3])));
+    }
+  }
+
+  //! A value's bucket key as add_keys takes it: the value's bits shifted (sign, exponent, top
+  //! precision_bits mantissa bits), mirrored for negative values so that keys sort like values.
+  //! 32 bits hold every key: the shift is at least 32 (precision_bits <= 20).
+  using Key = std::int32_t;
+  using Lanes = double __attribute__((vector_size(4 * sizeof(double))));
+  using KeyLanes = Key __attribute__((vector_size(4 * sizeof(Key))));
+  Key key_of(double value) const {
+    std::uint64_t bits = 0;
+    static_assert(sizeof bits == sizeof value);
+    __builtin_memcpy(&bits, &value, sizeof bits);
+    const auto magnitude = static_cast<std::int64_t>((bits & ~kSignBit) >> shift_);
+    // -magnitude - 1 == ~magnitude for a negative value, without a branch (so keys_of vectorises).
+    const std::int64_t negative = static_cast<std::int64_t>(bits) >> 63;
+    return static_cast<Key>(magnitude ^ negative);
+  }
+  //! key_of for four values at once (a few vector instructions).
+  [[gnu::always_inline]] KeyLanes keys_of(Lanes x) const {
+    using Bits = std::int64_t __attribute__((vector_size(4 * sizeof(std::int64_t))));
+    using UnsignedBits = std::uint64_t __attribute__((vector_size(4 * sizeof(std::uint64_t))));
+    Bits bits;
+    static_assert(sizeof bits == sizeof x);
+    __builtin_memcpy(&bits, &x, sizeof bits);
+    const Bits magnitude = Bits((UnsignedBits(bits) & ~kSignBit) >> shift_);
+    return __builtin_convertvector(magnitude ^ (bits >> 63), KeyLanes);
+  }
+  //! Counts n finite values given by their keys (key_of), the smallest of them `low` and the largest
+  //! `high`. The hot path of streaming runs, in chunks of kChunk keys and two passes:
+  //!  1. each key's bucket address, prefetched for writing (the page table is
   //!     small and hot; a missing page is the rare, predictable branch);
-  //!  3. the increments, one load-add-store each, by then mostly in cache.
+  //!  2. the increments, one load-add-store each, by then mostly in cache (a
+  //!     counter that wraps carries: the rare branch).
   //! The buckets of a long batch are mostly not in cache (42 sketches of some
   //! 100 KB each take turns), and one pass doing all of it per value took about
   //! 20 instructions a count plus a second key computation to prefetch ahead:
   //! this form made a 4·10^6-trial R1 run 10% faster on one thread.
-  //! Always inlined so that a vector clone (util/vector_clones.h) of the caller
-  //! compiles the vector passes for its width.
-  template <typename ValueOf>
-  [[gnu::always_inline]] void add_many(std::size_t n, ValueOf value) {
-    if (n == 0) return;
-    if (pages_.empty()) [[unlikely]] make_page_table();  // a moved-from sketch
-    count_values(n, value);
-    count_ += n;
-    page_counts_valid_ = false;
-  }
+  void add_keys(std::size_t n, const Key* keys, double low, double high);
   //! New pages come from `arena` (shared by sketches that one thread fills; kept alive while this sketch holds
   //! pages from it). A copy of the sketch does not share it.
   void set_arena(std::shared_ptr<util::PageArena> arena) { arena_ = std::move(arena); }
@@ -121,71 +165,11 @@ class QuantileSketch {
 
  private:
   static constexpr int kPageSlots = 4096;  // binades: 2048 exponents x 2 signs
-  // add_many's values per chunk: 8 KiB of keys and addresses on the stack. A 4·10^6-trial R1
-  // run took 20% fewer counting samples (perf) than with 256, and no fewer with 1024.
+  // add_keys' (and add_many's) values per chunk: 6 KiB of keys and addresses on the stack. A
+  // 4·10^6-trial R1 run took 20% fewer counting samples (perf) than with 256, and no fewer with 1024.
   static constexpr std::size_t kChunk = 512;
   // A bucket's low 16 bits; the rest of its count is in its page's carries (see the file comment).
   using Count = std::uint16_t;
-  // Passes 1 to 3 of add_many().
-  template <typename ValueOf>
-  [[gnu::always_inline]] void count_values(std::size_t n, ValueOf value) {
-    alignas(64) std::int64_t keys[kChunk];
-    Count* targets[kChunk];
-    Count* const* const table = pages_.data();
-    // The extremes in four lanes (lane i mod 4; the last n mod 4 values in lane 0), in the pass that
-    // reads the values for their keys: one read of the pending values instead of two.
-    Lanes low = {min_, min_, min_, min_}, high = {max_, max_, max_, max_};
-    static_assert(kChunk % 4 == 0, "only the last chunk has a remainder");
-    for (std::size_t base = 0; base < n; base += kChunk) {
-      const std::size_t m = std::min(kChunk, n - base);
-      const std::size_t whole = m - m % 4;
-      for (std::size_t q = 0; q < whole; q += 4) {
-        const Lanes x = {value(base + q), value(base + q + 1), value(base + q + 2), value(base + q + 3)};
-        low = x < low ? x : low;
-        high = x > high ? x : high;
-        KeyLanes bits;
-        static_assert(sizeof bits == sizeof x);
-        __builtin_memcpy(&bits, &x, sizeof bits);
-        const KeyLanes magnitude = KeyLanes((UnsignedLanes(bits) & ~kSignBit) >> shift_);
-        const KeyLanes key = magnitude ^ (bits >> 63);
-        __builtin_memcpy(keys + q, &key, sizeof key);
-      }
-      for (std::size_t i = whole; i < m; ++i) {
-        const double x = value(base + i);
-        low[0] = x < low[0] ? x : low[0];
-        high[0] = x > high[0] ? x : high[0];
-        keys[i] = key_of(x);
-      }
-      for (std::size_t i = 0; i < m; ++i) {
-        const std::size_t slot = page_slot(keys[i]);
-        Count* page = table[slot];
-        if (page == nullptr) [[unlikely]] page = allocate_page(slot);
-        targets[i] = page + (std::size_t(keys[i]) & offset_mask_);
-        __builtin_prefetch(targets[i], 1);
-      }
-      for (std::size_t i = 0; i < m; ++i) {
-        const auto bumped = Count(*targets[i] + 1);
-        *targets[i] = bumped;
-        if (bumped == 0) [[unlikely]] add_carry(page_slot(keys[i]), std::size_t(keys[i]) & offset_mask_, 1);
-      }
-    }
-    min_ = std::min(std::min(low[0], low[1]), std::min(low[2], low[3]));
-    max_ = std::max(std::max(high[0], high[1]), std::max(high[2], high[3]));
-  }
-  using Lanes = double __attribute__((vector_size(4 * sizeof(double))));
-  using KeyLanes = std::int64_t __attribute__((vector_size(4 * sizeof(std::int64_t))));
-  using UnsignedLanes = std::uint64_t __attribute__((vector_size(4 * sizeof(std::uint64_t))));
-  // Monotone integer key: the value's bits shifted (sign, exponent, top mantissa bits),
-  // mirrored for negative values so that keys sort like values.
-  std::int64_t key_of(double value) const {
-    std::uint64_t bits = 0;
-    static_assert(sizeof bits == sizeof value);
-    __builtin_memcpy(&bits, &value, sizeof bits);
-    const auto magnitude = static_cast<std::int64_t>((bits & ~kSignBit) >> shift_);
-    // -magnitude - 1 == ~magnitude for a negative value, without a branch (so pass 1 of add_many vectorises).
-    const std::int64_t negative = static_cast<std::int64_t>(bits) >> 63;
-    return magnitude ^ negative;
-  }
   std::size_t page_slot(std::int64_t key) const { return std::size_t((key >> precision_bits_) + kPageSlots / 2); }
   Count* allocate_page(std::size_t slot);
   // Adds `carries` times 2^16 to bucket `offset` of page `slot` (making the page's carries if it has none).
