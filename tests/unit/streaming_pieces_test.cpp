@@ -398,6 +398,36 @@ TEST(PageArena, BlocksAreZeroAlignedAndDisjoint) {
 
 // A block larger than a slab gets a mapping of its own, even as an arena's first
 // block: later small blocks must not be carved from it.
+// The outputs of a run share one arena and are merged and read in parallel: blocks
+// taken from four threads at once (pages of 8 KiB, some larger than a slab) must
+// each be zero, aligned and disjoint from every other thread's.
+TEST(PageArena, BlocksTakenFromManyThreadsAtOnceAreDisjoint) {
+  mcrisk::util::PageArena arena(std::size_t{1} << 20);
+  constexpr std::size_t kThreads = 4, kBlocks = 300, kBytes = 8192;
+  std::vector<std::vector<unsigned char*>> blocks(kThreads);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::size_t b = 0; b < kBlocks; ++b) {
+        const std::size_t bytes = b % 100 == 99 ? (std::size_t{3} << 20) : kBytes;  // now and then a block of its own
+        auto* block = static_cast<unsigned char*>(arena.allocate(bytes));
+        // Zero when taken, then marked with its thread: a block handed out twice shows another's mark.
+        if (std::any_of(block, block + bytes, [](unsigned char c) { return c != 0; })) block = nullptr;
+        else std::fill(block, block + kBytes, static_cast<unsigned char>(t + 1));
+        blocks[t].push_back(block);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (std::size_t t = 0; t < kThreads; ++t) {
+    for (unsigned char* block : blocks[t]) {
+      ASSERT_NE(block, nullptr) << "thread " << t << " was given a block that was not zero";
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % 64, 0u);
+      EXPECT_TRUE(std::all_of(block, block + kBytes, [&](unsigned char c) { return c == t + 1; })) << "thread " << t;
+    }
+  }
+}
+
 TEST(PageArena, ALargeFirstBlockIsNotReusedForSmallOnes) {
   mcrisk::util::PageArena arena(mcrisk::util::PageArena::kHugeSlab);
   const std::size_t large = std::size_t{4} << 20, small = std::size_t{512} << 10;

@@ -5,6 +5,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -223,8 +224,11 @@ Appraisal appraise_streaming(const model::Model& model, const simulation::Evalua
   summary.green_book = model.green_book;
   summary.years = model.years;
   summary.run = info;
+  const auto summarise_start = std::chrono::steady_clock::now();
   summary.options = accumulator.summarise_options(model);
   summary.comparisons = accumulator.compare_options(model);
+  spdlog::debug("options summarised, drivers ranked and options compared in {:.3f} s",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - summarise_start).count());
   summary.convergence = convergence;
   summary.statistics.mode = "streaming";
   summary.statistics.sketch_precision_bits = request.streaming.precision_bits;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <bit>
@@ -393,23 +395,26 @@ void RunAccumulator::merge_from(Other& other) {
   }
   if (other.first_trials_ != first_trials_) copy_first_trials(other);
   for (const auto& [begin, end] : other.first_filled_) add_range(first_filled_, begin, end);
+  // Each output merges on its own (outputs share only their arena, which is thread-safe), so in parallel:
+  // the order of merges into any one output is unchanged, and so are its bits.
+  using From = std::conditional_t<std::is_const_v<Other>, const OutputAccumulator, OutputAccumulator>;
+  std::vector<std::pair<OutputAccumulator*, From*>> outputs;
   for (std::size_t o = 0; o < options_.size(); ++o) {
     PerOption& into = options_[o];
     auto& from = other.options_[o];
-    into.total_net.merge(take(from.total_net));
-    into.npv.merge(take(from.npv));
-    into.npv_green_book.merge(take(from.npv_green_book));
-    into.bcr.merge(take(from.bcr));
+    outputs.insert(outputs.end(), {{&into.total_net, &from.total_net}, {&into.npv, &from.npv},
+                                   {&into.npv_green_book, &from.npv_green_book}, {&into.bcr, &from.bcr}});
+    for (std::size_t t = 0; t < into.net_by_year.size(); ++t) outputs.emplace_back(&into.net_by_year[t], &from.net_by_year[t]);
     into.costs_not_positive += from.costs_not_positive;
     into.bcr_below_one += from.bcr_below_one;
-    for (std::size_t t = 0; t < into.net_by_year.size(); ++t) into.net_by_year[t].merge(take(from.net_by_year[t]));
     for (std::size_t k = 0; k < into.targets_met.size(); ++k) into.targets_met[k] += from.targets_met[k];
     into.best_share.merge(from.best_share);
   }
   for (std::size_t k = 0; k < pairs_.size(); ++k) {
-    pairs_[k].difference.merge(take(other.pairs_[k].difference));
+    outputs.emplace_back(&pairs_[k].difference, &other.pairs_[k].difference);
     pairs_[k].a_better += other.pairs_[k].a_better;
   }
+  tbb::parallel_for(std::size_t{0}, outputs.size(), [&](std::size_t k) { outputs[k].first->merge(take(*outputs[k].second)); });
   trials_ += other.trials_;
   if (other.non_finite_.trial < non_finite_.trial) non_finite_ = other.non_finite_;
 }
@@ -635,10 +640,11 @@ std::vector<OptionSummary> RunAccumulator::summarise_options(const model::Model&
   std::vector<std::span<const double>> components, totals;
   for (std::size_t c = 0; c < components_; ++c) components.emplace_back(first_trials_->column(c), ranked);
   for (std::size_t o = 0; o < options_count_; ++o) totals.emplace_back(first_trials_->column(components_ + o), ranked);
-  std::vector<std::vector<DriverInfluence>> drivers = detail::rank_drivers(model, components, totals);
-
+  // The driver ranking and the options' summaries at the same time, each option's on its own: they read
+  // disjoint data (each output's sketch is read by one task), and the ranking alone would leave a thread idle.
+  std::vector<std::vector<DriverInfluence>> drivers;
   std::vector<OptionSummary> summaries(options_count_);
-  for (std::size_t o = 0; o < options_count_; ++o) {
+  const auto summarise = [&](std::size_t o) {
     const PerOption& option = options_[o];
     OptionSummary& summary = summaries[o];
     detail::fill_planned(summary, model, planned_, o);
@@ -660,21 +666,23 @@ std::vector<OptionSummary> RunAccumulator::summarise_options(const model::Model&
       const OutputAccumulator& year = option.net_by_year[t];
       summary.by_year.push_back({model.years[t], year.mean(), year.percentile(10), year.percentile(50), year.percentile(90), planned_.net[o][t]});
     }
-    summary.drivers = std::move(drivers[o]);
-  }
+  };
+  tbb::parallel_invoke([&] { drivers = detail::rank_drivers(model, components, totals); },
+                       [&] { tbb::parallel_for(std::size_t{0}, options_count_, summarise); });
+  for (std::size_t o = 0; o < options_count_; ++o) summaries[o].drivers = std::move(drivers[o]);
   return summaries;
 }
 
 std::vector<Comparison> RunAccumulator::compare_options(const model::Model& model) const {
-  std::vector<Comparison> comparisons;
-  for (const PerPair& pair : pairs_) {
-    Comparison comparison;
+  std::vector<Comparison> comparisons(pairs_.size());
+  tbb::parallel_for(std::size_t{0}, pairs_.size(), [&](std::size_t k) {
+    const PerPair& pair = pairs_[k];
+    Comparison& comparison = comparisons[k];
     comparison.a = model.options[pair.a].id;
     comparison.b = model.options[pair.b].id;
     comparison.difference = pair.difference.summary();
     comparison.a_better = wilson_probability(pair.a_better, trials_);
-    comparisons.push_back(std::move(comparison));
-  }
+  });
   return comparisons;
 }
 

@@ -78,6 +78,7 @@ HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& other) noexcept {
 }
 
 void* PageArena::allocate(std::size_t bytes) {
+  const std::lock_guard lock(mutex_);
   bytes = round_up(bytes, 64);
   if (bytes > slab_bytes_) {
     slabs_.emplace_back(bytes);  // a block of its own; the slab being filled stays as it is
@@ -95,6 +96,7 @@ void* PageArena::allocate(std::size_t bytes) {
 }
 
 std::size_t PageArena::bytes_mapped() const {
+  const std::lock_guard lock(mutex_);
   std::size_t total = 0;
   for (const auto& slab : slabs_) total += slab.size();
   return total;

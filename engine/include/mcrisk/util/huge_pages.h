@@ -15,6 +15,7 @@
 // same, zeroed and usable, on ordinary pages: the advice only changes speed.
 
 #include <cstddef>
+#include <mutex>
 #include <vector>
 
 namespace mcrisk::util {
@@ -43,7 +44,9 @@ class HugePageBuffer {
 //! Zeroed blocks carved in order from slabs of one size (HugePageBuffers: on huge
 //! pages when a slab is 2 MiB or more), all freed together with the arena. For
 //! many small structures filled by one thread that would otherwise each fault in
-//! their own pages (a streaming run's 42 quantile sketches). Not thread-safe.
+//! their own pages (a streaming run's 42 quantile sketches). Thread-safe (a
+//! mutex: blocks are pages and buffers, taken rarely), so that the structures
+//! sharing an arena can be merged and read in parallel.
 class PageArena {
  public:
   static constexpr std::size_t kHugeSlab = std::size_t{2} << 20;
@@ -54,6 +57,7 @@ class PageArena {
   std::size_t bytes_mapped() const;
 
  private:
+  mutable std::mutex mutex_;
   std::size_t slab_bytes_;
   std::vector<HugePageBuffer> slabs_;  // every slab, and every block larger than a slab
   unsigned char* filling_ = nullptr;   // the slab blocks come from (a slab of slab_bytes_, never a large block)
