@@ -287,13 +287,15 @@ MemoryEstimate estimate_memory(const model::Model& model, const simulation::Eval
   const double bias_columns = model.optimism_bias ? options * (5 + 2 * years) : 0;
   const double working = 16 * (components + options) + 8 * 2 * threads;
   estimate.exact_bytes = std::size_t(trials * (8 * (columns + bias_columns) + working)) + (std::size_t{64} << 20);
-  // Streaming: about 40 binades in use per sketch (32 KiB each at 12 bits), one set
-  // per thread plus the merged one, and the stored first trials for the ranking.
+  // Streaming: one set of sketches per thread plus the merged one, and the stored first trials for the ranking.
   const double sketches = options * (4 + years) + options * (options - 1) / 2;
-  // Up to 40 binades in use (64-bit counters: a bound; a sketch's counters stay 32-bit until it holds
-  // 2^32 values), the page table, and the values waiting to be counted.
-  const double sketch_bytes = 40.0 * 8.0 * double(std::size_t{1} << request.streaming.precision_bits) + 32768.0 +
-                              8.0 * double(OutputAccumulator::kSketchBatch);
+  // A sketch: up to 40 binades in use, each of 2^bits 16-bit counters (8 KiB at 12 bits), and a binade's
+  // 64-bit carries once one of its buckets passes 2^16 - 1, which takes 65,536 values in that bucket (so
+  // at most trials / 65,536 binades carry); the page and carry tables; the keys waiting to be counted.
+  const double buckets = double(std::size_t{1} << request.streaming.precision_bits);
+  const double carrying = std::min(40.0, std::floor(trials / 65536.0));
+  const double sketch_bytes = 40.0 * 2.0 * buckets + carrying * 8.0 * buckets + 2.0 * 32768.0 +
+                              double(sizeof(QuantileSketch::Key) * OutputAccumulator::kSketchBatch);
   const double first = std::min(trials, double(request.streaming.ranking_trials)) * 8 * (components + options) * 3;
   estimate.streaming_bytes = std::size_t(sketches * sketch_bytes * (threads + 2) + first) + (std::size_t{64} << 20);
   return estimate;
