@@ -5,10 +5,16 @@
 // message that says which, never restored into wrong figures.
 
 #include <gtest/gtest.h>
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <cstdint>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mcrisk/config/model_loader.h"
@@ -144,6 +150,41 @@ TEST(RunAccumulatorSerialisation, MergingTheSameTrialsTwiceIsRefused) {
   const RunAccumulator part = trials_alone(0, 512);
   RunAccumulator twice = restored(part.serialize());
   EXPECT_THROW(twice.merge(part), std::logic_error);
+}
+
+// The merges, summaries and ranking after the trial loop run in parallel too:
+// within_threads (around the whole appraisal) keeps them to the run's threads.
+TEST(RunAccumulatorSerialisation, WorkAfterTheTrialLoopKeepsToTheRunsThreads) {
+  for (int threads : {1, 2}) {
+    int concurrency = 0;
+    std::mutex mutex;
+    std::set<std::thread::id> seen;
+    simulation::within_threads(settings(threads), [&] {
+      concurrency = tbb::this_task_arena::max_concurrency();
+      tbb::parallel_for(0, 256, [&](int) {
+        const std::lock_guard lock(mutex);
+        seen.insert(std::this_thread::get_id());
+      });
+    });
+    EXPECT_EQ(concurrency, threads);
+    EXPECT_LE(seen.size(), std::size_t(threads));
+  }
+  int all = 0;
+  simulation::within_threads(settings(0), [&] { all = tbb::this_task_arena::max_concurrency(); });
+  EXPECT_EQ(all, tbb::info::default_concurrency());
+}
+
+// A merge that would mix sketches of different precision is refused before it
+// changes anything (the outputs merge in parallel, so a refusal half-way would
+// leave a different subset merged each time).
+TEST(RunAccumulatorSerialisation, AMergeOfAnotherPrecisionIsRefusedAndChangesNothing) {
+  StreamingOptions coarse;
+  coarse.precision_bits = 8;
+  RunAccumulator into = trials_alone(0, 512);
+  const std::vector<std::uint8_t> before = into.serialize();
+  const RunAccumulator other = trials_alone(512, 1024, coarse);
+  EXPECT_THROW(into.merge(other), std::invalid_argument);
+  EXPECT_EQ(into.serialize(), before);
 }
 
 TEST(RunAccumulatorSerialisation, DamagedOrTruncatedBytesAreRefused) {

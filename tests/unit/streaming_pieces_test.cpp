@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -277,6 +278,16 @@ TEST(QuantileSketch, CountsPastSixteenBitsCarryExactly) {
   taken.add_many(70000, [](std::size_t) { return 1e6; });  // the taken-over pages still carry
   EXPECT_EQ(taken.nonzero_buckets().back(), std::make_pair(million, std::uint64_t{70010}));
 
+  // A merge into a sketch that lacks the page the other's carries are on, and a sketch merged into itself.
+  QuantileSketch lacking;
+  lacking.add(-5.0);
+  lacking.merge(added);
+  EXPECT_EQ(lacking.nonzero_buckets(), (Buckets{{minus_five, 2}, {two, 70000}, {million, 10}}));
+  forty_b.merge(forty_b);
+  EXPECT_EQ(forty_b.nonzero_buckets(), (Buckets{{two, 80000}})) << "a sketch merged into itself counts its values twice";
+  forty_b.merge(forty_b);
+  EXPECT_EQ(forty_b.nonzero_buckets(), (Buckets{{two, 160000}}));
+
   mcrisk::util::ByteWriter out;
   taken.save(out);
   QuantileSketch loaded;
@@ -396,8 +407,6 @@ TEST(PageArena, BlocksAreZeroAlignedAndDisjoint) {
   EXPECT_GE(arena.bytes_mapped(), std::size_t{7} << 20);  // two slabs and a 5 MiB block of its own
 }
 
-// A block larger than a slab gets a mapping of its own, even as an arena's first
-// block: later small blocks must not be carved from it.
 // The outputs of a run share one arena and are merged and read in parallel: blocks
 // taken from four threads at once (pages of 8 KiB, some larger than a slab) must
 // each be zero, aligned and disjoint from every other thread's.
@@ -428,6 +437,8 @@ TEST(PageArena, BlocksTakenFromManyThreadsAtOnceAreDisjoint) {
   }
 }
 
+// A block larger than a slab gets a mapping of its own, even as an arena's first
+// block: later small blocks must not be carved from it.
 TEST(PageArena, ALargeFirstBlockIsNotReusedForSmallOnes) {
   mcrisk::util::PageArena arena(mcrisk::util::PageArena::kHugeSlab);
   const std::size_t large = std::size_t{4} << 20, small = std::size_t{512} << 10;
@@ -584,12 +595,16 @@ TEST(OutputAccumulator, GroupsKeepTheExactExtremesAndTheSketchOfSingleAdds) {
         accumulator.add_group(n, [&](std::size_t i) { return values[i]; });
         const OutputAccumulator copy = accumulator;  // pending keys and extremes copied
         EXPECT_EQ(copy.sketch().min(), -3.0) << n << " values, minimum at " << low_at;
+        EXPECT_EQ(copy.sketch().max(), n == 1 ? -3.0 : 70.0) << n << " values, maximum at " << high_at;
         EXPECT_EQ(accumulator.sketch().max(), n == 1 ? -3.0 : 70.0) << n << " values, maximum at " << high_at;
         EXPECT_EQ(accumulator.count(), n);
       }
     }
   }
-  const auto sample = samples(3000)[1];
+  auto sample = samples(3000)[1];
+  // The extremes go in before the move below, so a move that lost the pending extremes would show.
+  sample[10] = 1e9;
+  sample[20] = -1e9;
   OutputAccumulator grouped(0.0);
   QuantileSketch singles;
   for (std::size_t at = 0; at < sample.size(); at += 7) {  // groups of 7: remainders in every group
@@ -598,9 +613,102 @@ TEST(OutputAccumulator, GroupsKeepTheExactExtremesAndTheSketchOfSingleAdds) {
     for (std::size_t i = 0; i < n; ++i) singles.add(sample[at + i]);
     if (at == 700) grouped = OutputAccumulator(std::move(grouped));  // moved with values pending
   }
+  EXPECT_EQ(grouped.sketch().min(), -1e9);
+  EXPECT_EQ(grouped.sketch().max(), 1e9);
   EXPECT_EQ(grouped.sketch().nonzero_buckets(), singles.nonzero_buckets());
   EXPECT_EQ(grouped.sketch().min(), *std::min_element(sample.begin(), sample.end()));
   EXPECT_EQ(grouped.sketch().max(), *std::max_element(sample.begin(), sample.end()));
+}
+
+// -0 and +0 are equal values in different buckets (-0's below +0's). The extremes
+// must not depend on the order the zeros come in, nor on how they are split
+// between sketches that are merged (threads): the minimum is -0 whenever a -0
+// is there and nothing below it, the maximum +0 likewise; and a sketch so
+// made must survive save/load, whose check wants the extremes in the first and
+// last buckets.
+TEST(QuantileSketch, SignedZerosGiveTheSameExtremesInAnyOrderAndSplit) {
+  using mcrisk::statistics::OutputAccumulator;
+  const std::vector<std::vector<double>> orders = {{0.0, -0.0, 0.0, -0.0, 0.0}, {-0.0, 0.0, -0.0, 0.0, -0.0}, {0.0, 0.0, 0.0, 0.0, -0.0},
+                                                   {-0.0, -0.0, -0.0, -0.0, 0.0}};
+  for (const auto& values : orders) {
+    for (std::size_t split = 0; split <= values.size(); ++split) {
+      QuantileSketch first, second;
+      for (std::size_t i = 0; i < values.size(); ++i) (i < split ? first : second).add(values[i]);
+      QuantileSketch merged_ab(first), merged_ba(second);
+      merged_ab.merge(second);
+      merged_ba.merge(first);
+      for (const QuantileSketch* sketch : {&merged_ab, &merged_ba}) {
+        EXPECT_TRUE(std::signbit(sketch->min())) << "split " << split;
+        EXPECT_FALSE(std::signbit(sketch->max())) << "split " << split;
+        mcrisk::util::ByteWriter out;
+        sketch->save(out);
+        QuantileSketch loaded;
+        mcrisk::util::ByteReader in(out.bytes(), "sketch");
+        EXPECT_NO_THROW(loaded.load(in)) << "split " << split;
+      }
+      // The same through an accumulator's groups (four lanes and a remainder).
+      OutputAccumulator grouped(0.0);
+      grouped.add_group(split, [&](std::size_t i) { return values[i]; });
+      grouped.add_group(values.size() - split, [&](std::size_t i) { return values[split + i]; });
+      EXPECT_TRUE(std::signbit(grouped.sketch().min())) << "split " << split;
+      EXPECT_FALSE(std::signbit(grouped.sketch().max())) << "split " << split;
+    }
+  }
+  // One zero alone keeps its sign at both ends.
+  QuantileSketch minus;
+  minus.add(-0.0);
+  EXPECT_TRUE(std::signbit(minus.min()) && std::signbit(minus.max()));
+  // A state saved with +0 as the minimum beside a counted -0 (as an engine that did not settle the signs
+  // could save it) loads, with the minimum settled to -0.
+  mcrisk::util::ByteWriter out;
+  out.f64(0.0);
+  out.f64(0.0);
+  out.u64(2);
+  out.i64(minus.nonzero_buckets().front().first);
+  out.u64(1);
+  out.i64(minus.nonzero_buckets().front().first + 1);
+  out.u64(1);
+  QuantileSketch loaded;
+  mcrisk::util::ByteReader in(out.bytes(), "sketch");
+  ASSERT_NO_THROW(loaded.load(in));
+  EXPECT_TRUE(std::signbit(loaded.min()));
+  EXPECT_FALSE(std::signbit(loaded.max()));
+}
+
+// Keys are 32-bit (the shift is at least 32 bits, precision <= 20): at the
+// precisions' ends and for the extreme finite doubles, the vector and scalar keys
+// must equal the 64-bit key, keep the values' order, and round-trip through
+// save/load.
+TEST(QuantileSketch, KeysFitThirtyTwoBitsAtEveryPrecision) {
+  const std::vector<double> values = {-std::numeric_limits<double>::max(), -1.0, -std::numeric_limits<double>::denorm_min(), -0.0, 0.0,
+                                      std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::min(), 1.0,
+                                      std::numeric_limits<double>::max()};
+  for (int bits : {4, 12, 20}) {
+    QuantileSketch sketch(bits);
+    const int shift = 52 - bits;
+    std::int64_t previous = std::numeric_limits<std::int64_t>::min();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      std::uint64_t raw = 0;
+      std::memcpy(&raw, &values[i], sizeof raw);
+      const auto magnitude = std::int64_t((raw & ~(std::uint64_t{1} << 63)) >> shift);
+      const std::int64_t expected = (raw >> 63) != 0 ? -magnitude - 1 : magnitude;
+      EXPECT_EQ(sketch.key_of(values[i]), expected) << bits << " bits, value " << values[i];
+      const QuantileSketch::Lanes x = {values[i], values[i], values[i], values[i]};
+      const QuantileSketch::KeyLanes keys = sketch.keys_of(x);
+      for (int lane = 0; lane < 4; ++lane) EXPECT_EQ(keys[lane], expected) << bits << " bits, lane " << lane;
+      EXPECT_GE(expected, previous) << "keys sort like values";
+      previous = expected;
+    }
+    sketch.add_many(values.size(), [&](std::size_t i) { return values[i]; });
+    mcrisk::util::ByteWriter out;
+    sketch.save(out);
+    QuantileSketch loaded(bits);
+    mcrisk::util::ByteReader in(out.bytes(), "sketch");
+    loaded.load(in);
+    EXPECT_EQ(loaded.nonzero_buckets(), sketch.nonzero_buckets()) << bits << " bits";
+    EXPECT_EQ(loaded.min(), -std::numeric_limits<double>::max());
+    EXPECT_EQ(loaded.max(), std::numeric_limits<double>::max());
+  }
 }
 
 // add_many works in chunks of 512 values (keys, then addresses, then counts):

@@ -123,6 +123,11 @@ RunSettings without_stop(const RunSettings& settings) {
 
 }  // namespace
 
+void within_threads(const RunSettings& settings, const std::function<void()>& work) {
+  tbb::task_arena arena(settings.threads > 0 ? settings.threads : tbb::this_task_arena::max_concurrency());
+  arena.execute(work);
+}
+
 TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings) {
   TrialOutputs outputs = empty_outputs(plan, settings);
   extend(plan, settings, settings.trials, outputs);

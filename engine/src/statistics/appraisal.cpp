@@ -353,7 +353,12 @@ Appraisal appraise(const model::Model& model, const simulation::EvaluationPlan& 
   const MemoryEstimate estimate = estimate_memory(model, plan, request);
   const std::size_t expected = mode == StatisticsMode::Exact ? estimate.exact_bytes : estimate.streaming_bytes;
   spdlog::info("statistics: {} (estimated peak memory {:.2f} GiB)", to_string(mode), gigabytes(expected));
-  Appraisal appraisal = mode == StatisticsMode::Exact ? appraise_exact(model, plan, request, info) : appraise_streaming(model, plan, request, info);
+  // All of it within the run's threads: the trial loop limits itself, but the merges, summaries and
+  // driver ranking after it run in parallel too, and would otherwise take every core.
+  Appraisal appraisal;
+  simulation::within_threads(request.settings, [&] {
+    appraisal = mode == StatisticsMode::Exact ? appraise_exact(model, plan, request, info) : appraise_streaming(model, plan, request, info);
+  });
   appraisal.summary.statistics.memory_estimate_bytes = expected;
   return appraisal;
 }

@@ -129,6 +129,17 @@ void QuantileSketch::add_keys(std::size_t n, const Key* keys, double low, double
   page_counts_valid_ = false;
   min_ = std::min(min_, low);
   max_ = std::max(max_, high);
+  settle_zero_extremes();
+}
+
+void QuantileSketch::settle_zero_extremes() {
+  const auto counted_at = [&](double zero) {
+    const std::int64_t key = key_of(zero);
+    const std::size_t slot = page_slot(key);
+    return slot < pages_.size() && pages_[slot] != nullptr && count_at(slot, std::size_t(key) & offset_mask_) > 0;
+  };
+  if (min_ == 0.0) min_ = counted_at(-0.0) ? -0.0 : 0.0;
+  if (max_ == 0.0) max_ = counted_at(0.0) ? 0.0 : -0.0;
 }
 
 void QuantileSketch::add_carry(std::size_t slot, std::size_t offset, std::uint64_t carries) {
@@ -148,6 +159,12 @@ void QuantileSketch::add_count(std::size_t slot, std::size_t offset, std::uint64
 
 void QuantileSketch::merge(const QuantileSketch& other) {
   if (other.precision_bits_ != precision_bits_) throw std::invalid_argument("merging quantile sketches of different precision");
+  if (this == &other) {
+    // Carries written while adding a page would be read again as the other's: double a copy instead.
+    const QuantileSketch copy(other);
+    merge(copy);
+    return;
+  }
   if (pages_.empty()) make_page_table();  // a moved-from sketch
   const std::size_t size = buckets_per_page();
   for (std::size_t slot = 0; slot < other.pages_.size(); ++slot) {
@@ -172,6 +189,7 @@ void QuantileSketch::merge(const QuantileSketch& other) {
   count_ += other.count_;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
+  settle_zero_extremes();
 }
 
 void QuantileSketch::merge(QuantileSketch&& other) {
@@ -193,6 +211,7 @@ void QuantileSketch::merge(QuantileSketch&& other) {
     count_ += other.count_;
     min_ = std::min(min_, other.min_);
     max_ = std::max(max_, other.max_);
+    settle_zero_extremes();
   }
   other.clear_to_empty();  // its pages, if not taken, stay in its arena until the arena goes
 }
@@ -323,6 +342,7 @@ void QuantileSketch::add_bucket(std::int64_t key, std::uint64_t count) {
   bucket_bounds(key, low, high);
   min_ = std::min(min_, low);
   max_ = std::max(max_, high);
+  settle_zero_extremes();
 }
 
 void QuantileSketch::save(util::ByteWriter& out) const {
@@ -353,13 +373,16 @@ void QuantileSketch::load(util::ByteReader& in) {
     if (b == 0) first = key;
     previous = key;
   }
-  if (count_ == 0) {
-    if (!(std::isinf(low) && low > 0 && std::isinf(high) && high < 0)) in.fail("is damaged: an empty sketch has a minimum or maximum");
-  } else if (!std::isfinite(low) || !std::isfinite(high) || key_of(low) != first || key_of(high) != previous) {
-    in.fail("is damaged: a sketch's minimum or maximum lies outside its first or last bucket");
-  }
   min_ = low;
   max_ = high;
+  // A zero extreme takes the sign its buckets give it, as when counting (a state saved by an engine that
+  // did not settle it could hold +0 beside a counted -0).
+  if (count_ > 0) settle_zero_extremes();
+  if (count_ == 0) {
+    if (!(std::isinf(low) && low > 0 && std::isinf(high) && high < 0)) in.fail("is damaged: an empty sketch has a minimum or maximum");
+  } else if (!std::isfinite(min_) || !std::isfinite(max_) || key_of(min_) != first || key_of(max_) != previous) {
+    in.fail("is damaged: a sketch's minimum or maximum lies outside its first or last bucket");
+  }
 }
 
 }  // namespace mcrisk::statistics

@@ -387,14 +387,16 @@ void RunAccumulator::merge_from(Other& other) {
     if constexpr (std::is_const_v<Other>) return static_cast<const OutputAccumulator&>(output);
     else return std::move(output);
   };
-  if (other.options_.size() != options_.size() || other.pairs_.size() != pairs_.size()) {
+  // Everything that can refuse the merge is checked before anything changes; after that it can fail only
+  // for want of memory (which leaves this accumulator partly merged: the basic guarantee).
+  if (other.options_.size() != options_.size() || other.pairs_.size() != pairs_.size() || other.years_ != years_ ||
+      other.targets_.size() != targets_.size()) {
     throw std::invalid_argument("merging run accumulators of different models");
   }
-  if (other.settings_.ranking_trials != settings_.ranking_trials || other.settings_.sum_group != settings_.sum_group) {
+  if (other.settings_.ranking_trials != settings_.ranking_trials || other.settings_.sum_group != settings_.sum_group ||
+      other.settings_.precision_bits != settings_.precision_bits) {
     throw std::invalid_argument("merging run accumulators with different streaming options");
   }
-  if (other.first_trials_ != first_trials_) copy_first_trials(other);
-  for (const auto& [begin, end] : other.first_filled_) add_range(first_filled_, begin, end);
   // Each output merges on its own (outputs share only their arena, which is thread-safe), so in parallel:
   // the order of merges into any one output is unchanged, and so are its bits.
   using From = std::conditional_t<std::is_const_v<Other>, const OutputAccumulator, OutputAccumulator>;
@@ -404,16 +406,24 @@ void RunAccumulator::merge_from(Other& other) {
     auto& from = other.options_[o];
     outputs.insert(outputs.end(), {{&into.total_net, &from.total_net}, {&into.npv, &from.npv},
                                    {&into.npv_green_book, &from.npv_green_book}, {&into.bcr, &from.bcr}});
-    for (std::size_t t = 0; t < into.net_by_year.size(); ++t) outputs.emplace_back(&into.net_by_year[t], &from.net_by_year[t]);
+    for (std::size_t t = 0; t < years_; ++t) outputs.emplace_back(&into.net_by_year[t], &from.net_by_year[t]);
+  }
+  for (std::size_t k = 0; k < pairs_.size(); ++k) outputs.emplace_back(&pairs_[k].difference, &other.pairs_[k].difference);
+  for (const auto& [into, from] : outputs) {
+    if (into->shift() != from->shift()) throw std::invalid_argument("merging run accumulators of different models (their planned cases differ)");
+  }
+
+  if (other.first_trials_ != first_trials_) copy_first_trials(other);
+  for (const auto& [begin, end] : other.first_filled_) add_range(first_filled_, begin, end);
+  for (std::size_t o = 0; o < options_.size(); ++o) {
+    PerOption& into = options_[o];
+    const auto& from = other.options_[o];
     into.costs_not_positive += from.costs_not_positive;
     into.bcr_below_one += from.bcr_below_one;
     for (std::size_t k = 0; k < into.targets_met.size(); ++k) into.targets_met[k] += from.targets_met[k];
     into.best_share.merge(from.best_share);
   }
-  for (std::size_t k = 0; k < pairs_.size(); ++k) {
-    outputs.emplace_back(&pairs_[k].difference, &other.pairs_[k].difference);
-    pairs_[k].a_better += other.pairs_[k].a_better;
-  }
+  for (std::size_t k = 0; k < pairs_.size(); ++k) pairs_[k].a_better += other.pairs_[k].a_better;
   tbb::parallel_for(std::size_t{0}, outputs.size(), [&](std::size_t k) { outputs[k].first->merge(take(*outputs[k].second)); });
   trials_ += other.trials_;
   if (other.non_finite_.trial < non_finite_.trial) non_finite_ = other.non_finite_;

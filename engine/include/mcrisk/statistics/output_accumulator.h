@@ -113,8 +113,8 @@ class OutputAccumulator {
     sketch_.set_arena(arena);
     pending_.arena = arena;
   }
-  //! Expects about this many values: the pending values' first buffer holds no more (nor more than
-  //! kSketchBatch), so a short run's outputs do not each take a 128 KiB buffer. Only a size: more values
+  //! Expects about this many values: the pending keys' first buffer holds no more (nor more than
+  //! kSketchBatch), so a short run's outputs do not each take a 64 KiB buffer. Only a size: more values
   //! grow the buffer, in doublings up to kSketchBatch.
   void expect_values(std::uint64_t values) {
     pending_.first_capacity = std::size_t(std::clamp<std::uint64_t>(values, 1, kSketchBatch));
@@ -145,9 +145,9 @@ class OutputAccumulator {
   const QuantileSketch& counted() const;
   // merge()'s part that does not depend on how the sketch is merged; counts this accumulator's pending values.
   void merge_sums(const OutputAccumulator& other);
-  // The pending values' buffer: a block of the page arena when one is set (R1's
-  // 42 buffers, then of 512 KiB, written densely, were 5,000 page faults a thread
-  // at 4 KiB a page), else the heap, not zeroed. A move leaves the source without one.
+  // The pending keys' buffer: a block of the page arena when one is set (R1's
+  // 42 buffers, when they held 512 KiB of values each, were 5,000 page faults a
+  // thread at 4 KiB a page), else the heap, not zeroed. A move leaves the source without one.
   struct PendingBuffer {
     std::shared_ptr<util::PageArena> arena;  // where the next buffer comes from; null: the heap
     std::unique_ptr<QuantileSketch::Key[]> heap;  // the buffer, when it is on the heap

@@ -24,6 +24,7 @@
 // misses while counting; benchmarks/README.md).
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -113,13 +114,14 @@ class QuantileSketch {
     return __builtin_convertvector(magnitude ^ (bits >> 63), KeyLanes);
   }
   //! Counts n finite values given by their keys (key_of), the smallest of them `low` and the largest
-  //! `high`. The hot path of streaming runs, in chunks of kChunk keys and two passes:
+  //! `high` (as < and > find them: a zero's sign there does not matter, see settle_zero_extremes).
+  //! The hot path of streaming runs, in chunks of kChunk keys and two passes:
   //!  1. each key's bucket address, prefetched for writing (the page table is
   //!     small and hot; a missing page is the rare, predictable branch);
   //!  2. the increments, one load-add-store each, by then mostly in cache (a
   //!     counter that wraps carries: the rare branch).
-  //! The buckets of a long batch are mostly not in cache (42 sketches of some
-  //! 100 KB each take turns), and one pass doing all of it per value took about
+  //! The buckets of a long batch are mostly not in cache (R1's 42 sketches take
+  //! turns, a batch touching some 1,000 of a sketch's cache lines), and one pass doing all of it per value took about
   //! 20 instructions a count plus a second key computation to prefetch ahead:
   //! this form made a 4·10^6-trial R1 run 10% faster on one thread.
   void add_keys(std::size_t n, const Key* keys, double low, double high);
@@ -176,6 +178,11 @@ class QuantileSketch {
   void add_carry(std::size_t slot, std::size_t offset, std::uint64_t carries);
   // Adds `count` to bucket `offset` of page `slot` (which exists), carrying what passes 16 bits.
   void add_count(std::size_t slot, std::size_t offset, std::uint64_t count);
+  // Gives a zero extreme the sign the values' order gives it (-0 below +0): comparisons see -0 == +0, so
+  // extremes found by them keep whichever zero came first, which would depend on the order values come in
+  // and on how threads split them. The minimum is -0 if a -0 was counted (in -0's bucket: with no value below
+  // zero, that bucket holds nothing else), and the maximum +0 if a +0 was. Called wherever extremes change.
+  void settle_zero_extremes();
   // The page table of kPageSlots empty slots, for a sketch that has none (moved from).
   void make_page_table() { pages_.assign(kPageSlots, nullptr); }
   // Leaves this sketch empty, holding no pages (a moved-from or spent sketch; a move has taken arena_ already).
@@ -205,8 +212,8 @@ class QuantileSketch {
   // Pages come from a PageArena (util/huge_pages.h): fresh mapped memory, zero
   // without being cleared. A sketch alone has its own arena of 1 MiB slabs on
   // 4 KiB pages, so a page holding one stray tail value costs one page fault, not
-  // 16 KiB of zeroing. The sketches of one streaming accumulator share an arena of
-  // 2 MiB slabs on huge pages instead (set_arena): R1's 42 sketches hold about 25
+  // the page's 8 KiB (at 12 bits) of zeroing. The sketches of one streaming accumulator share an arena of
+  // 2 MiB slabs on huge pages instead (set_arena): R1's 42 sketches hold about 30
   // pages each, and faulting them in 4 KiB at a time cost more than the counting of
   // a short run (a fault costs 5-10 us on this project's VM).
   std::shared_ptr<util::PageArena> arena_;              // where new pages come from (made on first use if unset)
