@@ -559,7 +559,10 @@ TEST(OutputAccumulator, ConcurrentCopiesOfOneAccumulatorAreIdentical) {
 
 // add_many keeps min and max in four lanes: every position of the extremes, and batches
 // whose length is not a multiple of four, give the exact extremes.
-TEST(QuantileSketch, BatchAddsFindTheExtremesAtAnyPosition) {
+// Calls check(values, low_at, high_at) for 1 to 13 values with the minimum (-3) at
+// every position and the maximum (70) at every other one (one value: -3 alone).
+template <typename Check>
+void for_each_placement_of_the_extremes(Check check) {
   for (std::size_t n : {1u, 2u, 3u, 5u, 8u, 13u}) {
     for (std::size_t low_at = 0; low_at < n; ++low_at) {
       for (std::size_t high_at = 0; high_at < n; ++high_at) {
@@ -567,14 +570,21 @@ TEST(QuantileSketch, BatchAddsFindTheExtremesAtAnyPosition) {
         std::vector<double> values(n, 10.0);
         values[high_at] = 70.0;
         values[low_at] = -3.0;
-        QuantileSketch sketch;
-        sketch.add_many(values.size(), [&](std::size_t i) { return values[i]; });
-        EXPECT_EQ(sketch.min(), -3.0) << n << " values, minimum at " << low_at;
-        EXPECT_EQ(sketch.max(), n == 1 ? -3.0 : 70.0) << n << " values, maximum at " << high_at;
-        EXPECT_EQ(sketch.count(), n);
+        check(values, low_at, high_at);
       }
     }
   }
+}
+
+TEST(QuantileSketch, BatchAddsFindTheExtremesAtAnyPosition) {
+  for_each_placement_of_the_extremes([](const std::vector<double>& values, std::size_t low_at, std::size_t high_at) {
+    const std::size_t n = values.size();
+    QuantileSketch sketch;
+    sketch.add_many(n, [&](std::size_t i) { return values[i]; });
+    EXPECT_EQ(sketch.min(), -3.0) << n << " values, minimum at " << low_at;
+    EXPECT_EQ(sketch.max(), n == 1 ? -3.0 : 70.0) << n << " values, maximum at " << high_at;
+    EXPECT_EQ(sketch.count(), n);
+  });
 }
 
 // OutputAccumulator::add_group computes the sketch keys and the extremes itself
@@ -584,23 +594,16 @@ TEST(QuantileSketch, BatchAddsFindTheExtremesAtAnyPosition) {
 // same values one by one.
 TEST(OutputAccumulator, GroupsKeepTheExactExtremesAndTheSketchOfSingleAdds) {
   using mcrisk::statistics::OutputAccumulator;
-  for (std::size_t n : {1u, 2u, 3u, 5u, 8u, 13u}) {
-    for (std::size_t low_at = 0; low_at < n; ++low_at) {
-      for (std::size_t high_at = 0; high_at < n; ++high_at) {
-        if (n > 1 && high_at == low_at) continue;
-        std::vector<double> values(n, 10.0);
-        values[high_at] = 70.0;
-        values[low_at] = -3.0;
-        OutputAccumulator accumulator(1.0);
-        accumulator.add_group(n, [&](std::size_t i) { return values[i]; });
-        const OutputAccumulator copy = accumulator;  // pending keys and extremes copied
-        EXPECT_EQ(copy.sketch().min(), -3.0) << n << " values, minimum at " << low_at;
-        EXPECT_EQ(copy.sketch().max(), n == 1 ? -3.0 : 70.0) << n << " values, maximum at " << high_at;
-        EXPECT_EQ(accumulator.sketch().max(), n == 1 ? -3.0 : 70.0) << n << " values, maximum at " << high_at;
-        EXPECT_EQ(accumulator.count(), n);
-      }
-    }
-  }
+  for_each_placement_of_the_extremes([](const std::vector<double>& values, std::size_t low_at, std::size_t high_at) {
+    const std::size_t n = values.size();
+    OutputAccumulator accumulator(1.0);
+    accumulator.add_group(n, [&](std::size_t i) { return values[i]; });
+    const OutputAccumulator copy = accumulator;  // pending keys and extremes copied
+    EXPECT_EQ(copy.sketch().min(), -3.0) << n << " values, minimum at " << low_at;
+    EXPECT_EQ(copy.sketch().max(), n == 1 ? -3.0 : 70.0) << n << " values, maximum at " << high_at;
+    EXPECT_EQ(accumulator.sketch().max(), n == 1 ? -3.0 : 70.0) << n << " values, maximum at " << high_at;
+    EXPECT_EQ(accumulator.count(), n);
+  });
   auto sample = samples(3000)[1];
   // The extremes go in before the move below, so a move that lost the pending extremes would show.
   sample[10] = 1e9;
