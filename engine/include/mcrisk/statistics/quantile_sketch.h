@@ -104,7 +104,7 @@ class QuantileSketch {
     return static_cast<Key>(magnitude ^ negative);
   }
   //! key_of for four values at once (a few vector instructions).
-  [[gnu::always_inline]] KeyLanes keys_of(Lanes x) const {
+  [[gnu::always_inline]] KeyLanes keys_of(const Lanes& x) const {
     using Bits = std::int64_t __attribute__((vector_size(4 * sizeof(std::int64_t))));
     using UnsignedBits = std::uint64_t __attribute__((vector_size(4 * sizeof(std::uint64_t))));
     Bits bits;
