@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <tbb/task_arena.h>
 
 #include <chrono>
 
@@ -16,6 +15,7 @@
 #include "mcrisk/config/model_loader.h"
 #include "mcrisk/report/summary_writer.h"
 #include "mcrisk/simulation/evaluation_plan.h"
+#include "mcrisk/simulation/simulator.h"
 #include "mcrisk/statistics/appraisal.h"
 #include "mcrisk/statistics/scenarios.h"
 #include "mcrisk/version.h"
@@ -59,7 +59,7 @@ statistics::RunSummary run_one(const config::BatchRun& run, int threads, const s
   request.scenario = scenario;
   statistics::RunInfo info;
   info.seed = settings.seed;
-  info.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+  info.threads = simulation::worker_threads(threads);
   info.ranks = cluster::current().size();
   info.sampling = run.sampling;
   info.replicate_size = request.design.replicate_size;

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <tbb/task_arena.h>
 
 #include <cmath>
 #include <filesystem>
@@ -14,6 +13,7 @@
 #include "mcrisk/util/byte_codec.h"
 #include "mcrisk/cluster/cluster.h"
 #include "mcrisk/report/summary_writer.h"
+#include "mcrisk/simulation/simulator.h"
 #include "mcrisk/store/run_comparison.h"
 #include "mcrisk/store/run_record.h"
 #include "mcrisk/util/build_info.h"
@@ -208,7 +208,7 @@ bool RunRecorder::record_scenarios(const statistics::ScenarioComparison& compari
     run.seed = comparison.seed;
     run.trials = comparison.trials;
     run.sampling = comparison.sampling;
-    run.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+    run.threads = simulation::worker_threads(threads);
     run.wall_seconds = wall_seconds;  // of the whole command, every scenario together
     run.results_sha256 = util::sha256_hex(entry.dump());
     run.summary_path = (out_dir / "scenarios.json").string();

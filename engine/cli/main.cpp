@@ -1,7 +1,6 @@
 // The mcrisk command: check, plan, run and replay a model config.
 
 #include <CLI/CLI.hpp>
-#include <tbb/task_arena.h>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -516,7 +515,7 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     statistics::RunInfo info;
     info.seed = settings.seed;
-    info.threads = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+    info.threads = simulation::worker_threads(threads);
     info.ranks = ranks.size();
     info.sampling = sampling;
     info.replicate_size = request.design.replicate_size;

@@ -557,8 +557,7 @@ TEST(OutputAccumulator, ConcurrentCopiesOfOneAccumulatorAreIdentical) {
   EXPECT_EQ(source.percentile(37.5), expected);
 }
 
-// add_many keeps min and max in four lanes: every position of the extremes, and batches
-// whose length is not a multiple of four, give the exact extremes.
+// add_many finds the exact extremes wherever they are in a batch, of any length.
 // Calls check(values, low_at, high_at) for 1 to 13 values with the minimum (-3) at
 // every position and the maximum (70) at every other one (one value: -3 alone).
 template <typename Check>

@@ -586,9 +586,6 @@ template <typename Handled, typename Redo>
   }
 }
 
-// BetaQuantileTable::covers(z) (NaN is not covered), as a single comparison.
-[[gnu::always_inline]] inline bool covered(double z) { return std::fabs(z) <= detail::BetaQuantileTable::kScoreLimit; }
-
 // u in (0, 1) (NaN is not), without a branch.
 [[gnu::always_inline]] inline bool in_open_unit_interval(double u) { return (u > 0.0) & (u < 1.0); }
 
@@ -638,7 +635,7 @@ void Distribution::quantile_block(const double* u, double* x, std::size_t n) con
       standard_normal_quantile_block(u + begin, z, m);
       table_block(z, x + begin, m);
       // Where the table does not cover the score, tabulated_quantile() of u itself, as in quantile().
-      redo_unhandled(m, [&](std::size_t i) { return covered(z[i]); },
+      redo_unhandled(m, [&](std::size_t i) { return detail::BetaQuantileTable::covers(z[i]); },
                      [&](std::size_t i) { x[begin + i] = tabulated_quantile(u[begin + i]); });
     }
     return;
@@ -689,7 +686,7 @@ void Distribution::from_normal_score_block(const double* z, double* x, std::size
       const std::size_t m = std::min(kChunk, n - begin);
       std::copy(z + begin, z + begin + m, scores);
       table_block(scores, x + begin, m);
-      redo_unhandled(m, [&](std::size_t i) { return covered(scores[i]); },
+      redo_unhandled(m, [&](std::size_t i) { return detail::BetaQuantileTable::covers(scores[i]); },
                      [&](std::size_t i) { x[begin + i] = tabulated_from_normal_score(scores[i]); });
     }
     return;

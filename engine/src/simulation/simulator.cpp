@@ -72,7 +72,7 @@ void for_each_block_on(const EvaluationPlan& plan, const sampling::UnitCubeSampl
   tbb::enumerable_thread_specific<std::optional<TrialBlock>> blocks;
   std::atomic<std::uint64_t> done{first_trial};
 
-  const int concurrency = settings.threads > 0 ? settings.threads : tbb::this_task_arena::max_concurrency();
+  const int concurrency = worker_threads(settings.threads);
   tbb::task_arena arena(concurrency);
   // An interrupted run stops between blocks: a block not yet started is skipped, and
   // the loop is cancelled so that oneTBB deals out no more of them.
@@ -123,8 +123,10 @@ RunSettings without_stop(const RunSettings& settings) {
 
 }  // namespace
 
+int worker_threads(int requested) { return requested > 0 ? requested : tbb::this_task_arena::max_concurrency(); }
+
 void within_threads(const RunSettings& settings, const std::function<void()>& work) {
-  tbb::task_arena arena(settings.threads > 0 ? settings.threads : tbb::this_task_arena::max_concurrency());
+  tbb::task_arena arena(worker_threads(settings.threads));
   arena.execute(work);
 }
 

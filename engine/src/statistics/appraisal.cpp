@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <chrono>
@@ -279,7 +278,7 @@ MemoryEstimate estimate_memory(const model::Model& model, const simulation::Eval
   (void)model;
   const double trials = double(trials_needed(request));
   const double options = double(plan.option_count), years = double(plan.year_count), components = double(plan.component_count);
-  const double threads = double(request.settings.threads > 0 ? request.settings.threads : tbb::this_task_arena::max_concurrency());
+  const double threads = double(simulation::worker_threads(request.settings.threads));
   const double columns = options * (5 + 2 * years) + (request.settings.keep_driver_samples ? components : 0);
   MemoryEstimate estimate;
   // Stored outputs, the optimism-bias run beside them, and the statistics'

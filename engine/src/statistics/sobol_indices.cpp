@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "mcrisk/sampling/unit_cube_sampler.h"
+#include "mcrisk/simulation/simulator.h"
 
 namespace mcrisk::statistics {
 
@@ -180,7 +181,7 @@ SobolAnalysis sobol_indices(const model::Model& model, const simulation::RunSett
   // (b, k / 4) under key (seed, "sob-boot"): a pure function of (seed, b, k).
   // Each resample writes only its own slot, so threads do not change the bits.
   std::vector<std::vector<SobolPoint>> resampled(sobol.bootstrap);  // [resample][option]
-  const int concurrency = settings.threads > 0 ? settings.threads : tbb::this_task_arena::max_concurrency();
+  const int concurrency = simulation::worker_threads(settings.threads);
   tbb::task_arena arena(concurrency);
   arena.execute([&] {
     tbb::parallel_for(std::size_t{0}, sobol.bootstrap, [&](std::size_t b) {

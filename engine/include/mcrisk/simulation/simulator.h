@@ -82,12 +82,16 @@ class TrialBlock;
 void for_each_block(const EvaluationPlan& plan, const RunSettings& settings, std::uint64_t first_trial, std::uint64_t end_trial,
                     const std::function<void(const TrialBlock& block, std::uint64_t first_trial)>& consume);
 
-//! Runs settings.trials trials of the plan.
-//! Runs `work` with oneTBB limited to the run's threads (settings.threads, all cores when 0): parallel
+//! The worker threads a run asked for (RunSettings::threads, --threads) gets: `requested`, or every
+//! core oneTBB sees when 0.
+int worker_threads(int requested);
+
+//! Runs `work` with oneTBB limited to the run's threads (worker_threads(settings.threads)): parallel
 //! work outside the trial loop (merging the threads' statistics, summaries, the driver ranking) uses no
 //! more threads than the run was given.
 void within_threads(const RunSettings& settings, const std::function<void()>& work);
 
+//! Runs settings.trials trials of the plan.
 TrialOutputs simulate(const EvaluationPlan& plan, const RunSettings& settings);
 
 //! Runs settings.trials trials of the plan on the points of `sampler` (e.g. a

@@ -17,11 +17,11 @@
 //
 // Counters are 16 bits, and a bucket that passes 2^16 - 1 carries into a 64-bit
 // array of its page, made on the page's first carry: a count is low + 2^16 carry,
-// exact at any size. Most buckets never carry (R1's busiest bucket at 4·10^6
-// trials holds a few thousand values), so the counters take a quarter of the
+// exact at any size. Most buckets never carry (the busiest bucket of R1's total
+// net held 430 values at 10^6 trials), so the counters take a quarter of the
 // memory of 64-bit ones, and half of 32-bit ones, which made a 4·10^6-trial R1
-// run on two threads 8-10% faster (fewer fresh pages to fault in, fewer cache
-// misses while counting; benchmarks/README.md).
+// run on two threads about 5% faster (0.650 -> 0.620 s, interleaved median of 7;
+// benchmarks/README.md).
 
 #include <algorithm>
 #include <cmath>
@@ -58,33 +58,22 @@ class QuantileSketch {
   void add(double value) {
     add_many(1, [value](std::size_t) { return value; });
   }
-  //! Counts the finite values value(i), i < n; value must be cheap and give the
-  //! same value each time: their keys (keys_of, four at a time) and extremes in
-  //! chunks of kChunk, each counted by add_keys. Always inlined so that a vector
-  //! clone (util/vector_clones.h) of the caller compiles the key pass for its width.
+  //! Counts the finite values value(i), i < n: their keys and extremes in chunks of kChunk, each
+  //! counted by add_keys. Not the hot path: a streaming run's outputs compute keys and extremes as
+  //! vectors beside their sums (OutputAccumulator::add_group) and call add_keys themselves.
   template <typename ValueOf>
-  [[gnu::always_inline]] void add_many(std::size_t n, ValueOf value) {
-    alignas(64) Key keys[kChunk];
-    static_assert(kChunk % 4 == 0, "only the last chunk has a remainder");
+  void add_many(std::size_t n, ValueOf value) {
+    Key keys[kChunk];
     for (std::size_t base = 0; base < n; base += kChunk) {
       const std::size_t m = std::min(kChunk, n - base);
-      const std::size_t whole = m - m % 4;
-      Lanes low = {min_, min_, min_, min_}, high = {max_, max_, max_, max_};
-      for (std::size_t q = 0; q < whole; q += 4) {
-        const Lanes x = {value(base + q), value(base + q + 1), value(base + q + 2), value(base + q + 3)};
-        low = x < low ? x : low;
-        high = x > high ? x : high;
-        const KeyLanes key = keys_of(x);
-        __builtin_memcpy(keys + q, &key, sizeof key);
-      }
-      for (std::size_t i = whole; i < m; ++i) {
+      double low = std::numeric_limits<double>::infinity(), high = -low;
+      for (std::size_t i = 0; i < m; ++i) {
         const double x = value(base + i);
-        low[0] = x < low[0] ? x : low[0];
-        high[0] = x > high[0] ? x : high[0];
+        low = std::min(low, x);
+        high = std::max(high, x);
         keys[i] = key_of(x);
       }
-      add_keys(m, keys, std::min(std::min(low[0], low[1]), std::min(low[2], low[3])),
-               std::max(std::max(high[0], high[1]), std::max(high[2], high[3])));
+      add_keys(m, keys, low, high);
     }
   }
 
@@ -121,9 +110,10 @@ class QuantileSketch {
   //!  2. the increments, one load-add-store each, by then mostly in cache (a
   //!     counter that wraps carries: the rare branch).
   //! The buckets of a long batch are mostly not in cache (R1's 42 sketches take
-  //! turns, a batch touching some 1,000 of a sketch's cache lines), and one pass doing all of it per value took about
-  //! 20 instructions a count plus a second key computation to prefetch ahead:
-  //! this form made a 4·10^6-trial R1 run 10% faster on one thread.
+  //! turns, a batch touching some 1,000 of a sketch's cache lines), and one pass
+  //! doing all of it per value took about 20 instructions a count plus a second
+  //! key computation to prefetch ahead: this form made a 4·10^6-trial R1 run 10%
+  //! faster on one thread.
   void add_keys(std::size_t n, const Key* keys, double low, double high);
   //! New pages come from `arena` (shared by sketches that one thread fills; kept alive while this sketch holds
   //! pages from it). A copy of the sketch does not share it.
