@@ -20,6 +20,7 @@
 
 #include "mcrisk/model/distribution.h"
 
+#include "exponential.h"
 #include "natural_log.h"
 #include "quantile_table.h"
 
@@ -517,7 +518,7 @@ double Distribution::quantile(double u) const {
     case DistributionFamily::Normal:
       return a_ + b_ * standard_normal_quantile(u);
     case DistributionFamily::LogNormal:
-      return a_ * std::exp(b_ * standard_normal_quantile(u));
+      return a_ * detail::exponential(b_ * standard_normal_quantile(u));
     case DistributionFamily::Uniform:
       // min + (max-min) u can round above max when u is within an ulp of 1.
       return std::min(a_ + (b_ - a_) * u, b_);
@@ -613,7 +614,7 @@ double Distribution::from_normal_score(double z) const {
     case DistributionFamily::Normal:
       return a_ + b_ * z;
     case DistributionFamily::LogNormal:
-      return a_ * std::exp(b_ * z);
+      return a_ * detail::exponential(b_ * z);
     default:
       return quantile(standard_normal_cdf(z));
   }
@@ -695,9 +696,20 @@ void Distribution::from_normal_score_block(const double* z, double* x, std::size
     case DistributionFamily::Normal:
       for (std::size_t i = 0; i < n; ++i) x[i] = a_ + b_ * z[i];
       break;
-    case DistributionFamily::LogNormal:
-      for (std::size_t i = 0; i < n; ++i) x[i] = a_ * std::exp(b_ * z[i]);
+    case DistributionFamily::LogNormal: {
+      // exp as vectors (detail::exp_in_range: glibc's bits), the rare argument it does not cover by the
+      // scalar form. The arguments are kept a chunk at a time: z may be x (in place).
+      constexpr std::size_t kChunk = 256;
+      alignas(64) double arguments[kChunk];
+      for (std::size_t begin = 0; begin < n; begin += kChunk) {
+        const std::size_t m = std::min(kChunk, n - begin);
+        for (std::size_t i = 0; i < m; ++i) arguments[i] = b_ * z[begin + i];
+        for (std::size_t i = 0; i < m; ++i) x[begin + i] = a_ * detail::exp_in_range(arguments[i]);
+        redo_unhandled(m, [&](std::size_t i) { return detail::exp_covers(arguments[i]); },
+                       [&](std::size_t i) { x[begin + i] = a_ * detail::exponential(arguments[i]); });
+      }
       break;
+    }
     default:
       for (std::size_t i = 0; i < n; ++i) x[i] = from_normal_score(z[i]);
   }
