@@ -27,6 +27,14 @@ TrialBlock::TrialBlock(const EvaluationPlan& plan, std::size_t capacity)
       pv_benefits_(total_net_.size()),
       pv_costs_(total_net_.size()) {
   for (std::size_t c = 0; c < plan.column_count; ++c) column_pointers_[c] = columns_.data() + c * capacity;
+  std::vector<bool> has_savings(plan.option_count * plan.year_count, false);
+  for (const ProductTerm& term : plan.savings_terms) {
+    const std::size_t row = term.option * plan.year_count + term.year;
+    savings_starts_row_.push_back(has_savings[row] ? 0 : 1);
+    has_savings[row] = true;
+  }
+  for (std::size_t row = 0; row < has_savings.size(); ++row)
+    if (!has_savings[row]) rows_without_savings_.push_back(row);
   // Each event slot's cost in every lane: its cost column, or a row of its constant made here once.
   std::size_t constants = 0;
   for (const EventSlotExposure& exposure : plan.event_exposures) constants += exposure.cost_is_column ? 0 : 1;
@@ -75,16 +83,25 @@ void TrialBlock::transform_drivers() {
   // In place, from the last row up: row r only needs rows <= r of the old scores.
   // Each lane's sum runs over j = 0, 1, ..., row in that order, whatever the
   // block size (the loop over lanes is inside only so that it vectorises).
+  // The sum starts at 0.0 + (its first term) and its last term (j = row) is added as it is written
+  // back: the same operations as zeroing a row, adding every term and copying it, less two passes.
+  const auto weight = [&](std::size_t row, std::size_t j) { return plan_.copula_cholesky(Eigen::Index(row), Eigen::Index(j)); };
   for (std::size_t row = k; row-- > 0;) {
     double* z_row = normal_scores_.data() + row * capacity_;
-    double* sum = term_.data();
-    std::fill(sum, sum + n_, 0.0);
-    for (std::size_t j = 0; j <= row; ++j) {
-      const double weight = plan_.copula_cholesky(Eigen::Index(row), Eigen::Index(j));
-      const double* z_j = normal_scores_.data() + j * capacity_;
-      for (std::size_t i = 0; i < n_; ++i) sum[i] += weight * z_j[i];
+    const double last = weight(row, row);
+    if (row == 0) {
+      for (std::size_t i = 0; i < n_; ++i) z_row[i] = 0.0 + last * z_row[i];
+      continue;
     }
-    std::copy(sum, sum + n_, z_row);
+    double* sum = term_.data();
+    const double first = weight(row, 0);
+    for (std::size_t i = 0; i < n_; ++i) sum[i] = 0.0 + first * normal_scores_[i];
+    for (std::size_t j = 1; j < row; ++j) {
+      const double w = weight(row, j);
+      const double* z_j = normal_scores_.data() + j * capacity_;
+      for (std::size_t i = 0; i < n_; ++i) sum[i] += w * z_j[i];
+    }
+    for (std::size_t i = 0; i < n_; ++i) z_row[i] = sum[i] + last * z_row[i];
   }
 
   for (std::size_t c = 0; c < plan_.component_count; ++c) {
@@ -184,15 +201,25 @@ namespace {
 
 // sum[i] += ((c * f[0][i]) * f[1][i]) * ... * f[N-1][i] over the lanes: one pass,
 // the factors' order and so the bits fixed, N known to the compiler so that the
-// loop vectorises with every factor's pointer in a register.
-template <std::size_t N>
+// loop vectorises with every factor's pointer in a register. kStarts: the row's
+// first term, sum[i] = 0.0 + product (what zeroing the row and adding gave).
+template <std::size_t N, bool kStarts>
 [[gnu::always_inline]] inline void add_product(std::size_t n, double c, const double* const* factors, double* __restrict sum) {
   const double* __restrict f[N > 0 ? N : 1];
   for (std::size_t k = 0; k < N; ++k) f[k] = factors[k];
   for (std::size_t i = 0; i < n; ++i) {
     double product = c;
     for (std::size_t k = 0; k < N; ++k) product *= f[k][i];
-    sum[i] += product;
+    sum[i] = (kStarts ? 0.0 : sum[i]) + product;
+  }
+}
+
+template <std::size_t N>
+[[gnu::always_inline]] inline void add_product(bool starts, std::size_t n, double c, const double* const* factors, double* __restrict sum) {
+  if (starts) {
+    add_product<N, true>(n, c, factors, sum);
+  } else {
+    add_product<N, false>(n, c, factors, sum);
   }
 }
 
@@ -203,9 +230,11 @@ template <std::size_t N>
 // longer ones build the product in term_ first. Either way the same operations in
 // the same order, so the same bits.
 MCRISK_VECTOR_CLONES
-void TrialBlock::sum_terms(const std::vector<ProductTerm>& terms, std::vector<double>& into) {
+void TrialBlock::sum_terms(const std::vector<ProductTerm>& terms, const std::vector<std::uint8_t>& starts_row, std::vector<double>& into) {
   const double* factors[6];
-  for (const ProductTerm& term : terms) {
+  for (std::size_t k = 0; k < terms.size(); ++k) {
+    const ProductTerm& term = terms[k];
+    const bool starts = !starts_row.empty() && starts_row[k] != 0;
     double* sum = into.data() + index(term.option, term.year, 0);
     const double c = term.coefficient;
     const auto factor = [&](std::uint32_t f) -> const double* { return column_pointers_[plan_.factor_columns[term.first_factor + f]]; };
@@ -213,19 +242,20 @@ void TrialBlock::sum_terms(const std::vector<ProductTerm>& terms, std::vector<do
       for (std::uint32_t f = 0; f < term.factor_count; ++f) factors[f] = factor(f);
     }
     switch (term.factor_count) {
-      case 0: add_product<0>(n_, c, factors, sum); break;
-      case 1: add_product<1>(n_, c, factors, sum); break;
-      case 2: add_product<2>(n_, c, factors, sum); break;
-      case 3: add_product<3>(n_, c, factors, sum); break;
-      case 4: add_product<4>(n_, c, factors, sum); break;
-      case 5: add_product<5>(n_, c, factors, sum); break;
-      case 6: add_product<6>(n_, c, factors, sum); break;
+      case 0: add_product<0>(starts, n_, c, factors, sum); break;
+      case 1: add_product<1>(starts, n_, c, factors, sum); break;
+      case 2: add_product<2>(starts, n_, c, factors, sum); break;
+      case 3: add_product<3>(starts, n_, c, factors, sum); break;
+      case 4: add_product<4>(starts, n_, c, factors, sum); break;
+      case 5: add_product<5>(starts, n_, c, factors, sum); break;
+      case 6: add_product<6>(starts, n_, c, factors, sum); break;
       default: {
         std::fill(term_.begin(), term_.begin() + std::ptrdiff_t(n_), c);
         for (std::uint32_t f = 0; f < term.factor_count; ++f) {
           const double* column = factor(f);
           for (std::size_t i = 0; i < n_; ++i) term_[i] *= column[i];
         }
+        if (starts) std::fill(sum, sum + n_, 0.0);
         for (std::size_t i = 0; i < n_; ++i) sum[i] += term_[i];
       }
     }
@@ -239,6 +269,9 @@ namespace {
 // could not prove that the eight rows do not overlap and ran it one lane at a
 // time (a scalar division per lane and year). Same operations, same order per
 // lane, so the same bits.
+// The first year starts the sums: 0.0 + x is what zeroing them first and adding
+// gave (x itself, but +0 for -0), without the pass that zeroed them.
+template <bool kFirstYear>
 [[gnu::always_inline]] inline void combine_year(std::size_t n, double divisor, double factor, double* __restrict gross,
                                                 const double* __restrict retention, const double* __restrict cost,
                                                 double* __restrict net, double* __restrict total, double* __restrict npv,
@@ -248,10 +281,10 @@ namespace {
     const double net_saving = realised - cost[i];
     gross[i] = realised;
     net[i] = net_saving;
-    total[i] += net_saving;
-    npv[i] += net_saving / divisor;
-    pv_benefits[i] += realised * factor;
-    pv_costs[i] += cost[i] * factor;
+    total[i] = (kFirstYear ? 0.0 : total[i]) + net_saving;
+    npv[i] = (kFirstYear ? 0.0 : npv[i]) + net_saving / divisor;
+    pv_benefits[i] = (kFirstYear ? 0.0 : pv_benefits[i]) + realised * factor;
+    pv_costs[i] = (kFirstYear ? 0.0 : pv_costs[i]) + cost[i] * factor;
   }
 }
 
@@ -259,20 +292,30 @@ namespace {
 
 MCRISK_VECTOR_CLONES
 void TrialBlock::combine() {
-  std::fill(gross_.begin(), gross_.end(), 0.0);
-  sum_terms(plan_.savings_terms, gross_);
-  sum_terms(plan_.cost_terms, cost_);
+  for (std::size_t row : rows_without_savings_) std::fill_n(gross_.data() + row * capacity_, n_, 0.0);
+  sum_terms(plan_.savings_terms, savings_starts_row_, gross_);
+  sum_terms(plan_.cost_terms, {}, cost_);  // on the events' costs (apply_events)
   for (std::size_t o = 0; o < plan_.option_count; ++o) {
     double* total = total_net_.data() + o * capacity_;
     double* npv = npv_.data() + o * capacity_;
     double* npv_green_book = npv_green_book_.data() + o * capacity_;
     double* pv_benefits = pv_benefits_.data() + o * capacity_;
     double* pv_costs = pv_costs_.data() + o * capacity_;
-    for (double* sum : {total, npv, npv_green_book, pv_benefits, pv_costs}) std::fill(sum, sum + n_, 0.0);
+    if (plan_.year_count == 0) {
+      for (double* sum : {total, npv, pv_benefits, pv_costs}) std::fill(sum, sum + n_, 0.0);
+    }
     for (std::size_t t = 0; t < plan_.year_count; ++t) {
       const std::size_t base = index(o, t, 0);
-      combine_year(n_, plan_.discount_divisor[t], plan_.green_book_factor[t], gross_.data() + base, retention_.data() + base,
-                   cost_.data() + base, net_.data() + base, total, npv, pv_benefits, pv_costs);
+      const double divisor = plan_.discount_divisor[t], factor = plan_.green_book_factor[t];
+      double* gross = gross_.data() + base;
+      const double* retention = retention_.data() + base;
+      const double* cost = cost_.data() + base;
+      double* net = net_.data() + base;
+      if (t == 0) {
+        combine_year<true>(n_, divisor, factor, gross, retention, cost, net, total, npv, pv_benefits, pv_costs);
+      } else {
+        combine_year<false>(n_, divisor, factor, gross, retention, cost, net, total, npv, pv_benefits, pv_costs);
+      }
     }
     for (std::size_t i = 0; i < n_; ++i) npv_green_book[i] = pv_benefits[i] - pv_costs[i];
   }

@@ -26,6 +26,13 @@ namespace mcrisk::statistics {
 
 namespace {
 
+// Infinite or NaN: the exponent's bits all ones. An integer test, so that a loop of it vectorises and
+// cannot overflow (a sum of the values could).
+[[gnu::always_inline]] inline bool is_non_finite(double x) {
+  constexpr std::uint64_t kExponent = 0x7ff0000000000000ULL;
+  return (std::bit_cast<std::uint64_t>(x) & kExponent) == kExponent;
+}
+
 // The row of lanes a target reads.
 const double* target_lanes(const model::Target& target, const simulation::TrialBlock& block, std::size_t o) {
   switch (target.measure) {
@@ -191,13 +198,13 @@ RunAccumulator RunAccumulator::empty_like() const { return RunAccumulator(Layout
 MCRISK_VECTOR_CLONES
 bool RunAccumulator::check_finite(const simulation::TrialBlock& block, std::uint64_t first_trial) {
   const std::size_t n = block.size();
-  // Fast path: does any output have an exponent of all ones (infinite or NaN)?
-  // Integer tests on the bits, one output at a time over the lanes, vectorise,
-  // and unlike a sum of the outputs they cannot overflow.
-  constexpr std::uint64_t kExponent = 0x7ff0000000000000ULL;
+  // Fast path: is any output infinite or NaN? One output at a time over the lanes. A year's gross
+  // (realised) savings are not read: its net is gross - costs, which is infinite or NaN wherever the
+  // gross is, so the net's scan finds that trial (a third fewer rows to stream through the cache). The
+  // slow path below still names either.
   std::uint64_t non_finite = 0;
   const auto scan = [&](auto value_of) {
-    for (std::size_t i = 0; i < n; ++i) non_finite |= (std::bit_cast<std::uint64_t>(value_of(i)) & kExponent) == kExponent ? 1 : 0;
+    for (std::size_t i = 0; i < n; ++i) non_finite |= is_non_finite(value_of(i)) ? 1 : 0;
   };
   for (std::size_t o = 0; o < options_count_; ++o) {
     scan([&](std::size_t i) { return block.total_net(o, i); });
@@ -207,7 +214,6 @@ bool RunAccumulator::check_finite(const simulation::TrialBlock& block, std::uint
     scan([&](std::size_t i) { return block.pv_costs(o, i); });
     for (std::size_t t = 0; t < years_; ++t) {
       scan([&](std::size_t i) { return block.net(o, t, i); });
-      scan([&](std::size_t i) { return block.gross(o, t, i); });
     }
   }
   if (non_finite == 0) return true;
@@ -330,9 +336,10 @@ void RunAccumulator::add_group(const simulation::TrialBlock& block, std::size_t 
   option.costs_not_positive += not_positive;
   option.bcr_below_one += below_one;
   if (kept == 0) return;
-  bool finite = true;
-  for (std::size_t i = 0; i < kept; ++i) finite &= std::isfinite(ratios[i]);
-  if (finite) {
+  // An integer test of the exponent bits (as check_finite): std::isfinite's comparison ran lane by lane.
+  std::uint64_t non_finite = 0;
+  for (std::size_t i = 0; i < kept; ++i) non_finite |= is_non_finite(ratios[i]) ? 1 : 0;
+  if (non_finite == 0) {
     option.bcr.add_group(kept, [&](std::size_t i) { return ratios[i]; });
   } else {
     option.costs_not_positive += kept;  // a ratio that overflowed: undefined, like a zero cost
@@ -355,12 +362,13 @@ void RunAccumulator::add_group(const simulation::TrialBlock& block, std::size_t 
     const double* total = block.total_net_lanes(o) + begin;
     for (std::size_t i = 0; i < n; ++i) tied[i] += total[i] == best[i] ? 1.0 : 0.0;
   }
-  double most_tied = 0;
-  for (std::size_t i = 0; i < n; ++i) most_tied = std::max(most_tied, tied[i]);
+  // Lanes where options tie, counted (a std::max reduction over doubles ran lane by lane).
+  std::uint64_t ties = 0;
+  for (std::size_t i = 0; i < n; ++i) ties += tied[i] > 1.0 ? 1 : 0;
   for (std::size_t o = 0; o < options_count_; ++o) {
     const double* total = block.total_net_lanes(o) + begin;
     double share = 0;
-    if (most_tied <= 1.0) {
+    if (ties == 0) {
       std::uint64_t wins = 0;
       for (std::size_t i = 0; i < n; ++i) wins += total[i] == best[i] ? 1 : 0;
       share = double(wins);
