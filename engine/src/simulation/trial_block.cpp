@@ -35,6 +35,13 @@ TrialBlock::TrialBlock(const EvaluationPlan& plan, std::size_t capacity)
   }
   for (std::size_t row = 0; row < has_savings.size(); ++row)
     if (!has_savings[row]) rows_without_savings_.push_back(row);
+  std::vector<bool> has_events(plan.option_count, false);
+  for (const EventSlotExposure& exposure : plan.event_exposures) {
+    exposure_starts_option_.push_back(has_events[exposure.option] ? 0 : 1);
+    has_events[exposure.option] = true;
+  }
+  for (std::size_t o = 0; o < plan.option_count; ++o)
+    if (!has_events[o]) options_without_events_.push_back(o);
   // Each event slot's cost in every lane: its cost column, or a row of its constant made here once.
   std::size_t constants = 0;
   for (const EventSlotExposure& exposure : plan.event_exposures) constants += exposure.cost_is_column ? 0 : 1;
@@ -158,16 +165,46 @@ namespace {
 // of branches, so that the loop vectorises; each lane does the same multiplies
 // and adds, in the same order, as the branching form it replaced (one lane's
 // years in an inner loop), so the bits are the same.
-template <bool kRecurs>
+// kFirstYear: the slot's state is its start (retained 1, not occurred) and is
+// not read; kStartsOption: the option's retention and cost rows are their start
+// (1 and 0) and are not read. The same operations on those values as when they
+// were stored first (1 x r is r, 0 + c and 0 as the zeroed row gave), less the
+// passes that stored them.
+template <bool kRecurs, bool kFirstYear, bool kStartsOption>
 [[gnu::always_inline]] inline void event_year(std::size_t n, double hazard, double retention_after, const double* __restrict u,
                                               const double* __restrict event_cost, double* __restrict retention,
                                               double* __restrict cost, double* __restrict retained, double* __restrict occurred) {
   for (std::size_t i = 0; i < n; ++i) {
-    retention[i] *= retained[i];
-    const bool happens = (kRecurs || occurred[i] == 0.0) && u[i] < hazard;
-    occurred[i] = happens ? 1.0 : occurred[i];
-    retained[i] = happens ? retained[i] * retention_after : retained[i];
-    cost[i] = happens ? cost[i] + event_cost[i] : cost[i];
+    const double was_retained = kFirstYear ? 1.0 : retained[i];
+    const double was_occurred = kFirstYear ? 0.0 : occurred[i];
+    const double was_cost = kStartsOption ? 0.0 : cost[i];
+    retention[i] = (kStartsOption ? 1.0 : retention[i]) * was_retained;
+    const bool happens = (kRecurs || was_occurred == 0.0) && u[i] < hazard;
+    occurred[i] = happens ? 1.0 : was_occurred;
+    retained[i] = happens ? was_retained * retention_after : was_retained;
+    cost[i] = happens ? was_cost + event_cost[i] : was_cost;
+  }
+}
+
+template <bool kRecurs, bool kFirstYear>
+[[gnu::always_inline]] inline void event_year(bool starts_option, std::size_t n, double hazard, double retention_after,
+                                              const double* u, const double* event_cost, double* retention, double* cost,
+                                              double* retained, double* occurred) {
+  if (starts_option) {
+    event_year<kRecurs, kFirstYear, true>(n, hazard, retention_after, u, event_cost, retention, cost, retained, occurred);
+  } else {
+    event_year<kRecurs, kFirstYear, false>(n, hazard, retention_after, u, event_cost, retention, cost, retained, occurred);
+  }
+}
+
+template <bool kRecurs>
+[[gnu::always_inline]] inline void event_year(bool first_year, bool starts_option, std::size_t n, double hazard,
+                                              double retention_after, const double* u, const double* event_cost, double* retention,
+                                              double* cost, double* retained, double* occurred) {
+  if (first_year) {
+    event_year<kRecurs, true>(starts_option, n, hazard, retention_after, u, event_cost, retention, cost, retained, occurred);
+  } else {
+    event_year<kRecurs, false>(starts_option, n, hazard, retention_after, u, event_cost, retention, cost, retained, occurred);
   }
 }
 
@@ -175,23 +212,29 @@ template <bool kRecurs>
 
 MCRISK_VECTOR_CLONES
 void TrialBlock::apply_events() {
-  std::fill(retention_.begin(), retention_.end(), 1.0);
-  std::fill(cost_.begin(), cost_.end(), 0.0);
+  // Rows no exposure starts: retention 1, no cost. The others start at their option's first exposure.
+  for (std::size_t o : options_without_events_) {
+    for (std::size_t t = 0; t < plan_.year_count; ++t) {
+      std::fill_n(retention_.data() + index(o, t, 0), n_, 1.0);
+      std::fill_n(cost_.data() + index(o, t, 0), n_, 0.0);
+    }
+  }
   double* retained = event_state_.data();  // (1 - loss fraction)^(occurrences so far)
   double* occurred = retained + capacity_;  // 1 once a one-off event has happened
   for (std::size_t e = 0; e < plan_.event_exposures.size(); ++e) {
     const EventSlotExposure& exposure = plan_.event_exposures[e];
     const double* event_cost = event_cost_rows_[e];
-    std::fill(retained, retained + n_, 1.0);
-    std::fill(occurred, occurred + n_, 0.0);
+    const bool starts_option = exposure_starts_option_[e] != 0;
     for (std::size_t t = 0; t < plan_.year_count; ++t) {
       const double* u = uniforms_.data() + (exposure.first_dimension + t) * capacity_;
       double* retention = retention_.data() + index(exposure.option, t, 0);
       double* cost = cost_.data() + index(exposure.option, t, 0);
       if (exposure.recurs) {
-        event_year<true>(n_, exposure.hazard[t], exposure.retention_after, u, event_cost, retention, cost, retained, occurred);
+        event_year<true>(t == 0, starts_option, n_, exposure.hazard[t], exposure.retention_after, u, event_cost, retention, cost,
+                         retained, occurred);
       } else {
-        event_year<false>(n_, exposure.hazard[t], exposure.retention_after, u, event_cost, retention, cost, retained, occurred);
+        event_year<false>(t == 0, starts_option, n_, exposure.hazard[t], exposure.retention_after, u, event_cost, retention, cost,
+                          retained, occurred);
       }
     }
   }

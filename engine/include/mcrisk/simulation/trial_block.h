@@ -75,6 +75,10 @@ class TrialBlock {
   // the rows no term adds to (zeroed instead).
   std::vector<std::uint8_t> savings_starts_row_;
   std::vector<std::size_t> rows_without_savings_;
+  // apply_events(): [event exposure] 1 where it is its option's first (it starts the option's retention
+  // and cost rows), and the options no exposure starts (their rows set to 1 and 0 instead).
+  std::vector<std::uint8_t> exposure_starts_option_;
+  std::vector<std::size_t> options_without_events_;
   std::vector<double> total_net_, npv_, npv_green_book_, pv_benefits_, pv_costs_;  // [option][lane]
 };
 
