@@ -71,6 +71,46 @@ TEST(ExactSum, SubnormalsAndExtremesAreExact) {
   EXPECT_EQ(negative.value(), -2.25);
 }
 
+// Any finite doubles of any binades, subnormals included (random bit patterns): one value sums to
+// itself and a value and its negation to zero; two values whose sum is a double (Knuth's two-sum
+// error is zero) sum to it. Fails if add() misplaces any bit of a value.
+TEST(ExactSum, EveryBinadeIsPlacedExactly) {
+  r123::Philox4x64 generator;
+  std::size_t exact_pairs = 0;
+  const auto check_alone = [](double x) {
+    ExactSum alone;
+    alone.add(x);
+    EXPECT_EQ(alone.value(), x) << std::hexfloat << x;
+    alone.add(-x);
+    EXPECT_EQ(alone.value(), 0.0) << std::hexfloat << x;
+  };
+  for (std::uint64_t i = 0; i < 50000; ++i) {
+    const auto words = generator({{i, 0, 0, 0}}, {{0xe5ac7, 0x5eed}});
+    double x = 0, y = 0;
+    std::memcpy(&x, &words.v[0], sizeof x);
+    std::memcpy(&y, &words.v[1], sizeof y);
+    if (!std::isfinite(x) || !std::isfinite(y) || x == 0.0) continue;
+    check_alone(x);
+    // y a few binades from x, with few mantissa bits, so that many sums are doubles.
+    y = std::ldexp(double(words.v[2] >> 56), std::ilogb(x) + int(words.v[3] % 16) - 8) * (words.v[3] & 16 ? 1 : -1);
+    const double sum = x + y, x_part = sum - y, y_part = sum - x_part;
+    if (!std::isfinite(sum) || (x - x_part) + (y - y_part) != 0.0) continue;  // not a double
+    ExactSum both;
+    both.add(x);
+    both.add(y);
+    ASSERT_EQ(both.value(), sum) << std::hexfloat << x << " + " << y;
+    ++exact_pairs;
+  }
+  EXPECT_GT(exact_pairs, 10000u);
+  // Every subnormal binade and the first normal ones, with full and sparse mantissas.
+  for (int e = -1074; e <= -1000; ++e) {
+    for (double m : {1.0, 1.5, 2.0 - 0x1p-52}) {
+      const double x = std::ldexp(m, e);
+      if (x != 0.0) check_alone(x);
+    }
+  }
+}
+
 TEST(ExactSum, AnyOrderAndGroupingGivesTheSameBits) {
   // Values of mixed sign and magnitude, whose double sum depends on the order.
   const auto u = uniforms(20000, 1);
