@@ -1,5 +1,7 @@
 #include "exponential.h"
 
+#include "mcrisk/util/vector_clones.h"
+
 namespace mcrisk::model::detail {
 
 // glibc 2.36's __exp_data.tab (sysdeps/ieee754/dbl-64/e_exp_data.c; Arm
@@ -71,5 +73,8 @@ alignas(64) const std::uint64_t kExpTable[256] = {
     0x3c8a64a931d185ee, 0x3fefd0765b6e4540, 0xbc8e37bae43be3ed, 0x3fefdbfdad9cbe14,
     0x3c77893b4d91cd9d, 0x3fefe7c1819e90d8, 0x3c5305c14160cc89, 0x3feff3c22b8f71f1,
 };
+
+MCRISK_VECTOR_CLONES
+double exponential(double x) { return exp_covers(x) ? exp_in_range(x) : std::exp(x); }
 
 }  // namespace mcrisk::model::detail

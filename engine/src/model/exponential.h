@@ -16,13 +16,18 @@
 // fused multiply-adds where its x86-64 CPU has them (the variant __exp_fma, which
 // this machine's glibc runs), and the operations here are that variant's, fused
 // the same way (read from its machine code): so every x it covers gets the
-// bits of std::exp on such a CPU (tests/unit/exponential_test.cpp checks this on
-// every machine that has FMA, and the error against long double everywhere). On
-// a CPU without FMA (whose glibc rounds differently) this gives the FMA bits,
-// through std::fma: the same results on every machine.
+// bits of std::exp on such a CPU (tests/unit/exponential_test.cpp checks this
+// where glibc 2.28 or later runs on an x86-64 CPU with FMA and AVX2, and the
+// error against long double everywhere). On a CPU without FMA (whose glibc
+// rounds differently) this gives the FMA bits through std::fma, libm's software
+// fma there: the same results on every machine for every covered x, at a cost
+// there (outside the AVX2 and AVX-512 clones, an exp is six calls to fma; slower
+// on such a CPU, but results come first).
 //
 // Covered: 2^-54 <= |x| < 512 (exp_covers). Outside it (tiny x, huge x, inf,
-// NaN) glibc has special cases; exponential() calls std::exp there.
+// NaN) glibc has special cases; exponential() calls std::exp there, so for
+// 512 <= |x| < 745 (exp near overflow or underflow: no model's lognormal) the
+// last bit still follows the machine's glibc.
 
 #include <cmath>
 #include <cstdint>
@@ -43,7 +48,8 @@ extern const std::uint64_t kExpTable[256];
 }
 
 //! exp(x) where exp_covers(x), without a branch, so that a loop of it vectorises (the
-//! table read is a gather); other x give an unspecified finite or infinite value, no trap.
+//! table read is a gather, always within the table); other x give an unspecified value
+//! (NaN for inf, NaN and large |x|; no trap: the project compiles with -fno-trapping-math).
 [[gnu::always_inline]] inline double exp_in_range(double x) {
   constexpr double kInvLn2N = 0x1.71547652b82fep+7;     // 128 / ln 2
   constexpr double kNegLn2HiN = -0x1.62e42fefa0000p-8;  // -ln 2 / 128, high part
@@ -68,7 +74,19 @@ extern const std::uint64_t kExpTable[256];
   return std::fma(scale, tmp, scale);
 }
 
-//! exp(x) for every x: exp_in_range() where it covers x, else glibc's exp.
-inline double exponential(double x) { return exp_covers(x) ? exp_in_range(x) : std::exp(x); }
+//! exp(x) for every x: exp_in_range() where it covers x, else std::exp. Out of line, in vector
+//! clones (util/vector_clones.h), so that a scalar call uses an FMA instruction where the CPU has one.
+double exponential(double x);
+
+//! True where std::exp is glibc's FMA variant, whose bits exp_in_range() gives: glibc 2.28 or later
+//! (its algorithm since) on an x86-64 CPU with FMA and AVX2 (what glibc's dispatch asks for). For tests.
+inline bool std_exp_is_glibc_fma_variant() {
+#if defined(__x86_64__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
 
 }  // namespace mcrisk::model::detail

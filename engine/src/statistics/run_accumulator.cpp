@@ -200,7 +200,7 @@ bool RunAccumulator::check_finite(const simulation::TrialBlock& block, std::uint
   const std::size_t n = block.size();
   // Fast path: is any output infinite or NaN? One output at a time over the lanes. A year's gross
   // (realised) savings are not read: its net is gross - costs, which is infinite or NaN wherever the
-  // gross is, so the net's scan finds that trial (a third fewer rows to stream through the cache). The
+  // gross is, so the net's scan finds that trial (R1: 40 rows to stream through the cache, not 60). The
   // slow path below still names either.
   std::uint64_t non_finite = 0;
   const auto scan = [&](auto value_of) {

@@ -8,9 +8,12 @@
 // (benchmarks/README.md).
 //
 // Results do not depend on the clone: the loops do the same IEEE operations in
-// the same order on every lane (no FMA, -ffp-contract=off; no reassociation, so
-// no reordered sums), and add, multiply, divide and sqrt round the same way in
-// any vector width. Eigen is not cloned (its kernels' summation order follows
+// the same order on every lane (no contracted FMA, -ffp-contract=off; no
+// reassociation, so no reordered sums), and add, multiply, divide and sqrt round
+// the same way in any vector width. Where a loop asks for a fused multiply-add
+// (std::fma: the lognormals' exp, model/exponential.h) it is one rounding in
+// every clone too: an FMA instruction in the AVX2 and AVX-512 clones, libm's
+// fma in the baseline (software, and slow, on a CPU without FMA). Eigen is not cloned (its kernels' summation order follows
 // the vector width). The block forms are tested bit-identical to the scalar
 // functions (uncloned), and tests/unit/golden_values_test.cpp pins the bits:
 // in the normal build that runs the clone of the test machine (AVX-512 here),
