@@ -29,6 +29,7 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <numeric>
@@ -679,13 +680,20 @@ void Distribution::quantile_block(const double* u, double* x, std::size_t n) con
 MCRISK_VECTOR_CLONES
 void Distribution::from_normal_score_block(const double* z, double* x, std::size_t n) const {
   if (beta_table_) {
-    // The scores are copied a chunk at a time first: the block form reads them after writing x,
-    // and a caller may pass z == x (in place), as the other families allow.
+    // The block form reads the scores after writing x: where a caller passes z == x (in place, as the
+    // other families allow) they are copied a chunk at a time first. (As addresses: < between pointers
+    // into different arrays is unspecified.)
+    const auto z_at = reinterpret_cast<std::uintptr_t>(z), x_at = reinterpret_cast<std::uintptr_t>(x);
+    const bool in_place = z_at < x_at + n * sizeof(double) && x_at < z_at + n * sizeof(double);
     constexpr std::size_t kChunk = 256;
-    alignas(64) double scores[kChunk];
+    alignas(64) double copied[kChunk];
     for (std::size_t begin = 0; begin < n; begin += kChunk) {
       const std::size_t m = std::min(kChunk, n - begin);
-      std::copy(z + begin, z + begin + m, scores);
+      const double* scores = z + begin;
+      if (in_place) {
+        std::copy(z + begin, z + begin + m, copied);
+        scores = copied;
+      }
       table_block(scores, x + begin, m);
       redo_unhandled(m, [&](std::size_t i) { return detail::BetaQuantileTable::covers(scores[i]); },
                      [&](std::size_t i) { x[begin + i] = tabulated_from_normal_score(scores[i]); });

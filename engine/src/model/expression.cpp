@@ -245,7 +245,8 @@ struct StackEntry {
   double constant;
 };
 
-//! Runs program over n lanes; stack slot k is scratch[k*n, (k+1)*n); the program's stack is at most max_depth deep.
+//! Runs program over n lanes into out; stack slot k > 0 is scratch[k*n, (k+1)*n), slot 0 is out (or scratch's
+//! first n if the program reads a column overlapping out); the program's stack is at most max_depth deep.
 MCRISK_VECTOR_CLONES
 void run_program(std::span<const Instruction> program, std::span<const double* const> columns, std::size_t n,
                  double* out, double* scratch, std::size_t max_depth) {
@@ -260,7 +261,18 @@ void run_program(std::span<const Instruction> program, std::span<const double* c
   }
   stack[0] = StackEntry{nullptr, 0.0};  // what an empty program leaves: 0
   std::size_t depth = 0;
-  const auto slot = [scratch, n](std::size_t index) { return scratch + index * n; };
+  // The bottom slot, where the result ends, is `out` itself (no final copy), unless the program reads a
+  // column that overlaps it (an adjustment run in place on its column: writing the bottom slot early would
+  // change what later pushes of that column read); then scratch, as the others.
+  double* bottom = out;
+  for (const Instruction& instruction : program) {
+    if (instruction.opcode != Opcode::PushColumn) continue;
+    // As addresses: < between pointers into different arrays is unspecified.
+    const auto column = reinterpret_cast<std::uintptr_t>(columns[instruction.column]), start = reinterpret_cast<std::uintptr_t>(out);
+    const std::uintptr_t bytes = n * sizeof(double);
+    if (column < start + bytes && start < column + bytes) bottom = scratch;
+  }
+  const auto slot = [scratch, n, bottom](std::size_t index) { return index == 0 ? bottom : scratch + index * n; };
   // The entry at `index` as lanes in its own slot (a constant filled, a column copied), for the ternaries.
   const auto in_slot = [&](std::size_t index) __attribute__((always_inline)) {
     double* lanes = slot(index);
@@ -369,7 +381,7 @@ void run_program(std::span<const Instruction> program, std::span<const double* c
   }
   if (stack[0].lanes == nullptr) {
     std::fill_n(out, n, stack[0].constant);
-  } else {
+  } else if (stack[0].lanes != out) {
     std::copy_n(stack[0].lanes, n, out);
   }
 }
