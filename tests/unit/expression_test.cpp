@@ -478,11 +478,11 @@ std::vector<std::vector<double>> random_lanes(std::size_t lanes) {
   return columns;
 }
 
-//! Evaluates all lanes in blocks of n, with garbage in scratch to catch reads of uninitialised slots.
+//! Evaluates all lanes in blocks of n, with garbage in scratch and out to catch reads of uninitialised slots.
 std::vector<double> evaluate_in_blocks(const CompiledExpression& compiled, const std::vector<std::vector<double>>& data,
                                        std::size_t n) {
   const std::size_t lanes = data[0].size();
-  std::vector<double> out(lanes);
+  std::vector<double> out(lanes, -1.0e300);  // garbage too: the bottom stack slot is usually the output
   std::vector<double> scratch(compiled.scratch_size(n));
   for (std::size_t start = 0; start < lanes; start += n) {
     const std::size_t count = std::min(n, lanes - start);
@@ -523,7 +523,8 @@ TEST(ExpressionEvaluate, BlocksMatchScalarBitForBit) {
 
 // The result's slot is the output itself, unless the program reads a column that is the output (a
 // scenario's shift or scale runs in place on its column): then writing that slot early would change what
-// a later push of the column reads. Each program reads x after an operation has filled the bottom slot.
+// a later push of the column reads. All but the two simplest programs read x after an operation has
+// filled the bottom slot (the clamp through a ternary's materialised operand).
 TEST(ExpressionEvaluate, InPlaceOnAColumnItReadsGivesTheSameBits) {
   const std::vector<std::vector<double>> data = random_lanes(300);
   SymbolTable symbols{{"x", column(0)}, {"y", column(1)}};
@@ -536,6 +537,15 @@ TEST(ExpressionEvaluate, InPlaceOnAColumnItReadsGivesTheSameBits) {
     compiled.evaluate(columns, x.size(), x.data(), scratch.data());  // out is column x
     for (std::size_t lane = 0; lane < x.size(); ++lane) ASSERT_EQ(bits(x[lane]), bits(expected[lane])) << text << " lane " << lane;
   }
+  // An output inside the scratch (the second stack slot's lanes): written only at the end, as before.
+  const CompiledExpression deep = compile("(x + 1) * (y + 2) - x", symbols);
+  const std::vector<double> expected = evaluate_in_blocks(deep, data, 64);
+  const std::size_t n = data[0].size();
+  ASSERT_GE(deep.scratch_size(n), 2 * n);
+  std::vector<double> scratch(deep.scratch_size(n), -1.0e300);
+  const std::vector<const double*> columns{data[0].data(), data[1].data()};
+  deep.evaluate(columns, n, scratch.data() + n, scratch.data());
+  for (std::size_t lane = 0; lane < n; ++lane) ASSERT_EQ(bits(scratch[n + lane]), bits(expected[lane])) << "lane " << lane;
 }
 
 // min and max as the expression language defines them: a NaN on either side is the result.

@@ -14,6 +14,7 @@
 #include <Random123/philox.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -102,13 +103,15 @@ TEST(ExactSum, EveryBinadeIsPlacedExactly) {
     ++exact_pairs;
   }
   EXPECT_GT(exact_pairs, 10000u);
-  // Every subnormal binade and the first normal ones, with full and sparse mantissas.
+  // Every subnormal binade and the first normal ones: the power of two, with the bit below it, and with
+  // every bit below it (the largest double under the next power: all ones in a subnormal's stored bits).
   for (int e = -1074; e <= -1000; ++e) {
-    for (double m : {1.0, 1.5, 2.0 - 0x1p-52}) {
-      const double x = std::ldexp(m, e);
-      if (x != 0.0) check_alone(x);
-    }
+    check_alone(std::ldexp(1.0, e));
+    if (e > -1074) check_alone(std::ldexp(1.5, e));
+    check_alone(std::nextafter(std::ldexp(1.0, e + 1), 0.0));
   }
+  check_alone(std::bit_cast<double>(std::uint64_t{0x000fffffffffffff}));  // the largest subnormal
+  check_alone(-std::numeric_limits<double>::max());
 }
 
 TEST(ExactSum, AnyOrderAndGroupingGivesTheSameBits) {

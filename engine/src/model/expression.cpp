@@ -232,7 +232,8 @@ void apply_ternary(double* __restrict first, const double* __restrict second, co
 }
 
 // A value on the interpreter's stack: a constant, or lanes (an input column, read
-// in place, or the entry's own scratch slot). Constants and columns are not
+// in place, or the entry's own slot: scratch, or for the bottom entry usually the
+// output; see run_program). Constants and columns are not
 // copied into slots (a fill or a copy per push was about a third of R1's
 // expression time): an operation reads them where they are and writes its lanes
 // into the slot of its result. Each lane gets the same operations on the same
@@ -263,14 +264,16 @@ void run_program(std::span<const Instruction> program, std::span<const double* c
   std::size_t depth = 0;
   // The bottom slot, where the result ends, is `out` itself (no final copy), unless the program reads a
   // column that overlaps it (an adjustment run in place on its column: writing the bottom slot early would
-  // change what later pushes of that column read); then scratch, as the others.
-  double* bottom = out;
+  // change what later pushes of that column read) or out overlaps the scratch slots; then scratch, as the
+  // others. (As addresses: < between pointers into different arrays is unspecified.)
+  const auto overlaps_out = [start = reinterpret_cast<std::uintptr_t>(out), bytes = n * sizeof(double)](const double* lanes,
+                                                                                                       std::size_t size) {
+    const auto at = reinterpret_cast<std::uintptr_t>(lanes);
+    return at < start + bytes && start < at + size * sizeof(double);
+  };
+  double* bottom = overlaps_out(scratch, max_depth * n) ? scratch : out;
   for (const Instruction& instruction : program) {
-    if (instruction.opcode != Opcode::PushColumn) continue;
-    // As addresses: < between pointers into different arrays is unspecified.
-    const auto column = reinterpret_cast<std::uintptr_t>(columns[instruction.column]), start = reinterpret_cast<std::uintptr_t>(out);
-    const std::uintptr_t bytes = n * sizeof(double);
-    if (column < start + bytes && start < column + bytes) bottom = scratch;
+    if (instruction.opcode == Opcode::PushColumn && overlaps_out(columns[instruction.column], n)) bottom = scratch;
   }
   const auto slot = [scratch, n, bottom](std::size_t index) { return index == 0 ? bottom : scratch + index * n; };
   // The entry at `index` as lanes in its own slot (a constant filled, a column copied), for the ternaries.

@@ -50,8 +50,9 @@ using SymbolResolver = std::function<ResolvedSymbol(const SymbolReference&)>;
 //! A compiled expression: a short stack program over columns of per-trial values.
 class CompiledExpression {
  public:
-  //! Evaluates lanes [0, n) into out[0..n). columns[k] points at column k's n values.
-  //! scratch must hold at least scratch_size(n) doubles. Lane results are independent of n.
+  //! Evaluates lanes [0, n) into out[0..n). columns[k] points at column k's n values; out may be one of
+  //! them (evaluated in place). scratch must hold at least scratch_size(n) doubles. Lane results are
+  //! independent of n.
   void evaluate(std::span<const double* const> columns, std::size_t n, double* out, double* scratch) const;
   //! Doubles of scratch needed to evaluate n lanes.
   std::size_t scratch_size(std::size_t n) const;
