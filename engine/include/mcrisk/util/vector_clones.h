@@ -13,12 +13,13 @@
 // the same way in any vector width. Where a loop asks for a fused multiply-add
 // (std::fma: the lognormals' exp, model/exponential.h) it is one rounding in
 // every clone too: an FMA instruction in the AVX2 and AVX-512 clones, libm's
-// fma in the baseline (software, and slow, on a CPU without FMA). Eigen is not cloned (its kernels' summation order follows
-// the vector width). The block forms are tested bit-identical to the scalar
-// functions (uncloned), and tests/unit/golden_values_test.cpp pins the bits:
-// in the normal build that runs the clone of the test machine (AVX-512 here),
-// in the sanitizer build of scripts/test (no clones) the baseline. The AVX2
-// clone runs only on machines that have AVX2 but not AVX-512.
+// fma in the baseline (software, and slow, on a CPU without FMA). Eigen is not
+// cloned (its kernels' summation order follows the vector width). The block
+// forms are tested bit-identical to the scalar functions (uncloned), and
+// tests/unit/golden_values_test.cpp pins the bits: in the normal build that
+// runs the clone of the test machine (AVX-512 here), in the sanitizer build of
+// scripts/test (no clones) the baseline. The AVX2 clone runs only on machines
+// that have AVX2 but not AVX-512.
 //
 // A function the clone calls is compiled for the baseline and, unless inlined,
 // runs as such: GCC inlines it into a clone only when it is marked
