@@ -45,6 +45,7 @@
 #include <boost/math/special_functions/erf.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 
+#include "mcrisk/util/overlap.h"
 #include "mcrisk/util/vector_clones.h"
 
 namespace mcrisk::model {
@@ -681,10 +682,8 @@ MCRISK_VECTOR_CLONES
 void Distribution::from_normal_score_block(const double* z, double* x, std::size_t n) const {
   if (beta_table_) {
     // The block form reads the scores after writing x: where a caller passes z == x (in place, as the
-    // other families allow) they are copied a chunk at a time first. (As addresses: < between pointers
-    // into different arrays is unspecified.)
-    const auto z_at = reinterpret_cast<std::uintptr_t>(z), x_at = reinterpret_cast<std::uintptr_t>(x);
-    const bool in_place = z_at < x_at + n * sizeof(double) && x_at < z_at + n * sizeof(double);
+    // other families allow) they are copied a chunk at a time first.
+    const bool in_place = util::overlaps(z, n, static_cast<const double*>(x), n);
     constexpr std::size_t kChunk = 256;
     alignas(64) double copied[kChunk];
     for (std::size_t begin = 0; begin < n; begin += kChunk) {

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "mcrisk/util/overlap.h"
 #include "mcrisk/util/vector_clones.h"
 
 namespace mcrisk::model {
@@ -265,15 +266,10 @@ void run_program(std::span<const Instruction> program, std::span<const double* c
   // The bottom slot, where the result ends, is `out` itself (no final copy), unless the program reads a
   // column that overlaps it (an adjustment run in place on its column: writing the bottom slot early would
   // change what later pushes of that column read) or out overlaps the scratch slots; then scratch, as the
-  // others. (As addresses: < between pointers into different arrays is unspecified.)
-  const auto overlaps_out = [start = reinterpret_cast<std::uintptr_t>(out), bytes = n * sizeof(double)](const double* lanes,
-                                                                                                       std::size_t size) {
-    const auto at = reinterpret_cast<std::uintptr_t>(lanes);
-    return at < start + bytes && start < at + size * sizeof(double);
-  };
-  double* bottom = overlaps_out(scratch, max_depth * n) ? scratch : out;
+  // others.
+  double* bottom = util::overlaps<double>(out, n, scratch, max_depth * n) ? scratch : out;
   for (const Instruction& instruction : program) {
-    if (instruction.opcode == Opcode::PushColumn && overlaps_out(columns[instruction.column], n)) bottom = scratch;
+    if (instruction.opcode == Opcode::PushColumn && util::overlaps<double>(out, n, columns[instruction.column], n)) bottom = scratch;
   }
   const auto slot = [scratch, n, bottom](std::size_t index) { return index == 0 ? bottom : scratch + index * n; };
   // The entry at `index` as lanes in its own slot (a constant filled, a column copied), for the ternaries.

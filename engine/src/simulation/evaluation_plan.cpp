@@ -67,6 +67,7 @@ class PlanCompiler {
       compile_costs(o);
       compile_events(o);
     }
+    mark_row_starts();
     // Shifts and scales run before every other program, in place on the
     // component's own column: whatever reads the driver (and the stored
     // driver samples) sees the changed value.
@@ -385,6 +386,27 @@ class PlanCompiler {
   }
 
   // ---- savings, costs, events ------------------------------------------
+
+  // Which savings term starts its (option, year) row and which exposure starts its option's retention and
+  // cost rows (the trial loop writes their first values instead of filling the rows first), and the rows
+  // and options that nothing starts.
+  void mark_row_starts() {
+    std::vector<bool> has_savings(plan_.option_count * plan_.year_count, false);
+    for (ProductTerm& term : plan_.savings_terms) {
+      const std::size_t row = term.option * plan_.year_count + term.year;
+      term.starts_row = !has_savings[row];
+      has_savings[row] = true;
+    }
+    for (std::size_t row = 0; row < has_savings.size(); ++row)
+      if (!has_savings[row]) plan_.rows_without_savings.push_back(row);
+    std::vector<bool> has_events(plan_.option_count, false);
+    for (EventSlotExposure& exposure : plan_.event_exposures) {
+      exposure.starts_option = !has_events[exposure.option];
+      has_events[exposure.option] = true;
+    }
+    for (std::size_t o = 0; o < plan_.option_count; ++o)
+      if (!has_events[o]) plan_.options_without_events.push_back(o);
+  }
 
   void add_term(std::vector<ProductTerm>& terms, std::size_t option, std::size_t year, double coefficient,
                 const std::vector<Operand>& factors) {

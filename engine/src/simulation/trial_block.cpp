@@ -2,10 +2,27 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "mcrisk/util/vector_clones.h"
 
 namespace mcrisk::simulation {
+
+namespace {
+
+// Calls body(std::true_type{}) or body(std::false_type{}): a runtime flag as a template argument, so that
+// each case's loop is compiled without the flag's test. Always inlined, and so must the body be (a lambda
+// marked always_inline): the loops belong to the caller's vector clones (util/vector_clones.h).
+template <typename Body>
+[[gnu::always_inline]] inline void with_flag(bool flag, Body body) {
+  if (flag) {
+    body(std::true_type{});
+  } else {
+    body(std::false_type{});
+  }
+}
+
+}  // namespace
 
 TrialBlock::TrialBlock(const EvaluationPlan& plan, std::size_t capacity)
     : plan_(plan),
@@ -27,21 +44,6 @@ TrialBlock::TrialBlock(const EvaluationPlan& plan, std::size_t capacity)
       pv_benefits_(total_net_.size()),
       pv_costs_(total_net_.size()) {
   for (std::size_t c = 0; c < plan.column_count; ++c) column_pointers_[c] = columns_.data() + c * capacity;
-  std::vector<bool> has_savings(plan.option_count * plan.year_count, false);
-  for (const ProductTerm& term : plan.savings_terms) {
-    const std::size_t row = term.option * plan.year_count + term.year;
-    savings_starts_row_.push_back(has_savings[row] ? 0 : 1);
-    has_savings[row] = true;
-  }
-  for (std::size_t row = 0; row < has_savings.size(); ++row)
-    if (!has_savings[row]) rows_without_savings_.push_back(row);
-  std::vector<bool> has_events(plan.option_count, false);
-  for (const EventSlotExposure& exposure : plan.event_exposures) {
-    exposure_starts_option_.push_back(has_events[exposure.option] ? 0 : 1);
-    has_events[exposure.option] = true;
-  }
-  for (std::size_t o = 0; o < plan.option_count; ++o)
-    if (!has_events[o]) options_without_events_.push_back(o);
   // Each event slot's cost in every lane: its cost column, or a row of its constant made here once.
   std::size_t constants = 0;
   for (const EventSlotExposure& exposure : plan.event_exposures) constants += exposure.cost_is_column ? 0 : 1;
@@ -102,7 +104,8 @@ void TrialBlock::transform_drivers() {
     }
     double* sum = term_.data();
     const double first = weight(row, 0);
-    for (std::size_t i = 0; i < n_; ++i) sum[i] = 0.0 + first * normal_scores_[i];
+    const double* z_0 = normal_scores_.data();
+    for (std::size_t i = 0; i < n_; ++i) sum[i] = 0.0 + first * z_0[i];
     for (std::size_t j = 1; j < row; ++j) {
       const double w = weight(row, j);
       const double* z_j = normal_scores_.data() + j * capacity_;
@@ -186,34 +189,13 @@ template <bool kRecurs, bool kFirstYear, bool kStartsOption>
   }
 }
 
-template <bool kRecurs, bool kFirstYear>
-[[gnu::always_inline]] inline void event_year(bool starts_option, std::size_t n, double hazard, double retention_after,
-                                              const double* u, const double* event_cost, double* retention, double* cost,
-                                              double* retained, double* occurred) {
-  if (starts_option) {
-    event_year<kRecurs, kFirstYear, true>(n, hazard, retention_after, u, event_cost, retention, cost, retained, occurred);
-  } else {
-    event_year<kRecurs, kFirstYear, false>(n, hazard, retention_after, u, event_cost, retention, cost, retained, occurred);
-  }
-}
-
-template <bool kRecurs>
-[[gnu::always_inline]] inline void event_year(bool first_year, bool starts_option, std::size_t n, double hazard,
-                                              double retention_after, const double* u, const double* event_cost, double* retention,
-                                              double* cost, double* retained, double* occurred) {
-  if (first_year) {
-    event_year<kRecurs, true>(starts_option, n, hazard, retention_after, u, event_cost, retention, cost, retained, occurred);
-  } else {
-    event_year<kRecurs, false>(starts_option, n, hazard, retention_after, u, event_cost, retention, cost, retained, occurred);
-  }
-}
 
 }  // namespace
 
 MCRISK_VECTOR_CLONES
 void TrialBlock::apply_events() {
   // Rows no exposure starts: retention 1, no cost. The others start at their option's first exposure.
-  for (std::size_t o : options_without_events_) {
+  for (std::size_t o : plan_.options_without_events) {
     for (std::size_t t = 0; t < plan_.year_count; ++t) {
       std::fill_n(retention_.data() + index(o, t, 0), n_, 1.0);
       std::fill_n(cost_.data() + index(o, t, 0), n_, 0.0);
@@ -224,18 +206,19 @@ void TrialBlock::apply_events() {
   for (std::size_t e = 0; e < plan_.event_exposures.size(); ++e) {
     const EventSlotExposure& exposure = plan_.event_exposures[e];
     const double* event_cost = event_cost_rows_[e];
-    const bool starts_option = exposure_starts_option_[e] != 0;
     for (std::size_t t = 0; t < plan_.year_count; ++t) {
       const double* u = uniforms_.data() + (exposure.first_dimension + t) * capacity_;
       double* retention = retention_.data() + index(exposure.option, t, 0);
       double* cost = cost_.data() + index(exposure.option, t, 0);
-      if (exposure.recurs) {
-        event_year<true>(t == 0, starts_option, n_, exposure.hazard[t], exposure.retention_after, u, event_cost, retention, cost,
-                         retained, occurred);
-      } else {
-        event_year<false>(t == 0, starts_option, n_, exposure.hazard[t], exposure.retention_after, u, event_cost, retention, cost,
-                          retained, occurred);
-      }
+      const double hazard = exposure.hazard[t];
+      with_flag(exposure.recurs, [&](auto recurs) __attribute__((always_inline)) {
+        with_flag(t == 0, [&](auto first_year) __attribute__((always_inline)) {
+          with_flag(exposure.starts_option, [&](auto starts_option) __attribute__((always_inline)) {
+            event_year<recurs, first_year, starts_option>(n_, hazard, exposure.retention_after, u, event_cost, retention, cost,
+                                                          retained, occurred);
+          });
+        });
+      });
     }
   }
 }
@@ -257,15 +240,6 @@ template <std::size_t N, bool kStarts>
   }
 }
 
-template <std::size_t N>
-[[gnu::always_inline]] inline void add_product(bool starts, std::size_t n, double c, const double* const* factors, double* __restrict sum) {
-  if (starts) {
-    add_product<N, true>(n, c, factors, sum);
-  } else {
-    add_product<N, false>(n, c, factors, sum);
-  }
-}
-
 }  // namespace
 
 // Each lane adds ((coefficient * f0) * f1) * ... to its sum, in that order. Terms
@@ -273,35 +247,34 @@ template <std::size_t N>
 // longer ones build the product in term_ first. Either way the same operations in
 // the same order, so the same bits.
 MCRISK_VECTOR_CLONES
-void TrialBlock::sum_terms(const std::vector<ProductTerm>& terms, const std::vector<std::uint8_t>& starts_row, std::vector<double>& into) {
+void TrialBlock::sum_terms(const std::vector<ProductTerm>& terms, std::vector<double>& into) {
   const double* factors[6];
-  for (std::size_t k = 0; k < terms.size(); ++k) {
-    const ProductTerm& term = terms[k];
-    const bool starts = !starts_row.empty() && starts_row[k] != 0;
+  for (const ProductTerm& term : terms) {
     double* sum = into.data() + index(term.option, term.year, 0);
     const double c = term.coefficient;
     const auto factor = [&](std::uint32_t f) -> const double* { return column_pointers_[plan_.factor_columns[term.first_factor + f]]; };
     if (term.factor_count <= 6) {
       for (std::uint32_t f = 0; f < term.factor_count; ++f) factors[f] = factor(f);
     }
-    switch (term.factor_count) {
-      case 0: add_product<0>(starts, n_, c, factors, sum); break;
-      case 1: add_product<1>(starts, n_, c, factors, sum); break;
-      case 2: add_product<2>(starts, n_, c, factors, sum); break;
-      case 3: add_product<3>(starts, n_, c, factors, sum); break;
-      case 4: add_product<4>(starts, n_, c, factors, sum); break;
-      case 5: add_product<5>(starts, n_, c, factors, sum); break;
-      case 6: add_product<6>(starts, n_, c, factors, sum); break;
-      default: {
-        std::fill(term_.begin(), term_.begin() + std::ptrdiff_t(n_), c);
-        for (std::uint32_t f = 0; f < term.factor_count; ++f) {
-          const double* column = factor(f);
-          for (std::size_t i = 0; i < n_; ++i) term_[i] *= column[i];
+    with_flag(term.starts_row, [&](auto starts) __attribute__((always_inline)) {
+      switch (term.factor_count) {
+        case 0: add_product<0, starts>(n_, c, factors, sum); break;
+        case 1: add_product<1, starts>(n_, c, factors, sum); break;
+        case 2: add_product<2, starts>(n_, c, factors, sum); break;
+        case 3: add_product<3, starts>(n_, c, factors, sum); break;
+        case 4: add_product<4, starts>(n_, c, factors, sum); break;
+        case 5: add_product<5, starts>(n_, c, factors, sum); break;
+        case 6: add_product<6, starts>(n_, c, factors, sum); break;
+        default: {
+          std::fill(term_.begin(), term_.begin() + std::ptrdiff_t(n_), c);
+          for (std::uint32_t f = 0; f < term.factor_count; ++f) {
+            const double* column = factor(f);
+            for (std::size_t i = 0; i < n_; ++i) term_[i] *= column[i];
+          }
+          for (std::size_t i = 0; i < n_; ++i) sum[i] = (starts ? 0.0 : sum[i]) + term_[i];
         }
-        if (starts) std::fill(sum, sum + n_, 0.0);
-        for (std::size_t i = 0; i < n_; ++i) sum[i] += term_[i];
       }
-    }
+    });
   }
 }
 
@@ -335,9 +308,9 @@ template <bool kFirstYear>
 
 MCRISK_VECTOR_CLONES
 void TrialBlock::combine() {
-  for (std::size_t row : rows_without_savings_) std::fill_n(gross_.data() + row * capacity_, n_, 0.0);
-  sum_terms(plan_.savings_terms, savings_starts_row_, gross_);
-  sum_terms(plan_.cost_terms, {}, cost_);  // on the events' costs (apply_events)
+  for (std::size_t row : plan_.rows_without_savings) std::fill_n(gross_.data() + row * capacity_, n_, 0.0);
+  sum_terms(plan_.savings_terms, gross_);
+  sum_terms(plan_.cost_terms, cost_);  // on the events' costs (apply_events)
   for (std::size_t o = 0; o < plan_.option_count; ++o) {
     double* total = total_net_.data() + o * capacity_;
     double* npv = npv_.data() + o * capacity_;
@@ -354,11 +327,9 @@ void TrialBlock::combine() {
       const double* retention = retention_.data() + base;
       const double* cost = cost_.data() + base;
       double* net = net_.data() + base;
-      if (t == 0) {
-        combine_year<true>(n_, divisor, factor, gross, retention, cost, net, total, npv, pv_benefits, pv_costs);
-      } else {
-        combine_year<false>(n_, divisor, factor, gross, retention, cost, net, total, npv, pv_benefits, pv_costs);
-      }
+      with_flag(t == 0, [&](auto first_year) __attribute__((always_inline)) {
+        combine_year<first_year>(n_, divisor, factor, gross, retention, cost, net, total, npv, pv_benefits, pv_costs);
+      });
     }
     for (std::size_t i = 0; i < n_; ++i) npv_green_book[i] = pv_benefits[i] - pv_costs[i];
   }

@@ -38,6 +38,9 @@ struct ProductTerm {
   std::size_t option = 0, year = 0;
   double coefficient = 0;
   std::uint32_t first_factor = 0, factor_count = 0;  //!< range in EvaluationPlan::factor_columns
+  //! The first savings term of its (option, year) row: it sets the row (0.0 + its product, what zeroing
+  //! the row and adding gave) instead of adding to it. Never set on cost terms (they add to the events' costs).
+  bool starts_row = false;
 };
 
 //! One option's exposure to one slot of an event type.
@@ -47,6 +50,9 @@ struct EventSlotExposure {
   std::vector<double> hazard;       //!< per year; 0 where not at risk
   bool recurs = false;
   double retention_after = 1.0;     //!< 1 - loss fraction
+  //! The option's first exposure: it sets the option's retention and cost rows (from 1 and 0) instead of
+  //! updating them.
+  bool starts_option = false;
   bool cost_is_column = false;
   double cost_constant = 0;
   std::size_t cost_column = 0;
@@ -81,6 +87,10 @@ struct EvaluationPlan {
   std::vector<ProductTerm> savings_terms, cost_terms;
   std::vector<std::uint32_t> factor_columns;
   std::vector<EventSlotExposure> event_exposures;
+  //! Rows (option * year_count + year) that no savings term starts: zero gross savings.
+  std::vector<std::size_t> rows_without_savings;
+  //! Options that no exposure starts: retention 1 and no event costs in every year.
+  std::vector<std::size_t> options_without_events;
   std::vector<double> discount_divisor;        //!< (1 + r)^t, the flat rate
   std::vector<double> green_book_factor;       //!< discount factor by the Green Book schedule
   std::size_t max_scratch_per_lane = 0;        //!< expression stack depth

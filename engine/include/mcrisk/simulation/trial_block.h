@@ -54,9 +54,8 @@ class TrialBlock {
   void transform_drivers();
   void run_programs();
   void apply_events();
-  //! Adds each term to its (option, year) row of `into`; a term whose `starts_row` entry is set (the
-  //! row's first, when starts_row is not empty) starts its row instead, as if the row had been zeroed.
-  void sum_terms(const std::vector<ProductTerm>& terms, const std::vector<std::uint8_t>& starts_row, std::vector<double>& into);
+  //! Adds each term to its (option, year) row of `into` (a term that starts_row sets it, as if zeroed first).
+  void sum_terms(const std::vector<ProductTerm>& terms, std::vector<double>& into);
   void combine();
 
   const EvaluationPlan& plan_;
@@ -71,14 +70,6 @@ class TrialBlock {
   std::vector<double> constant_event_costs_;   // a row per event slot whose cost is a constant
   std::vector<const double*> event_cost_rows_;  // [event exposure]: its cost in every lane (a column or a constant row)
   std::vector<double> gross_, cost_, net_, retention_;  // [option][year][lane]
-  // combine()'s gross savings: [savings term] 1 where the term is its row's first (it starts the row), and
-  // the rows no term adds to (zeroed instead).
-  std::vector<std::uint8_t> savings_starts_row_;
-  std::vector<std::size_t> rows_without_savings_;
-  // apply_events(): [event exposure] 1 where it is its option's first (it starts the option's retention
-  // and cost rows), and the options no exposure starts (their rows set to 1 and 0 instead).
-  std::vector<std::uint8_t> exposure_starts_option_;
-  std::vector<std::size_t> options_without_events_;
   std::vector<double> total_net_, npv_, npv_green_book_, pv_benefits_, pv_costs_;  // [option][lane]
 };
 
